@@ -1,0 +1,4 @@
+// The kernels' public surface: every export here becomes a WebAssembly export.
+// Pointers are byte offsets into the host-owned memory; the host plans all buffers.
+export { heapBase } from "./memory";
+export * from "./fixedpoint";
