@@ -17,8 +17,8 @@ export interface KernelInstance {
 const INITIAL_PAGES = 16;
 const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
 
-function decodeBase64(text: string): Uint8Array {
-  if (typeof Buffer !== "undefined") return new Uint8Array(Buffer.from(text, "base64"));
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  if (typeof Buffer !== "undefined") return Uint8Array.from(Buffer.from(text, "base64"));
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
