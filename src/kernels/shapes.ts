@@ -1,0 +1,70 @@
+// Shapes of the spatial kernels, shared by the int8 and fp32 families. Activations are NHWC.
+import { ShapeError } from "../errors.js";
+
+export interface Conv2dShape {
+  readonly batch: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly inC: number;
+  readonly outC: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly padBottom: number;
+  readonly padRight: number;
+  readonly groups: number;
+}
+
+export interface Pool2dShape {
+  readonly batch: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly channels: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly padBottom: number;
+  readonly padRight: number;
+  /** Given explicitly: ONNX ceil_mode and auto_pad are resolved by the caller. */
+  readonly outH: number;
+  readonly outW: number;
+}
+
+/** Output extent of a convolution along one axis (floor mode). */
+export function convOutputSize(input: number, kernel: number, stride: number, dilation: number, padBefore: number, padAfter: number): number {
+  return Math.floor((input + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+export function conv2dOutputHW(shape: Conv2dShape): { outH: number; outW: number } {
+  return {
+    outH: convOutputSize(shape.inH, shape.kernelH, shape.strideH, shape.dilationH, shape.padTop, shape.padBottom),
+    outW: convOutputSize(shape.inW, shape.kernelW, shape.strideW, shape.dilationW, shape.padLeft, shape.padRight),
+  };
+}
+
+/** Throws a ShapeError unless the convolution is well formed (positive sizes, channels divisible by groups). */
+export function validateConv2dShape(kernel: string, shape: Conv2dShape): void {
+  for (const [key, value] of Object.entries(shape)) {
+    const minimum = key.startsWith("pad") ? 0 : 1;
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
+    }
+  }
+  if (shape.inC % shape.groups !== 0 || shape.outC % shape.groups !== 0) {
+    throw new ShapeError(`${kernel}: inC ${shape.inC} and outC ${shape.outC} must be divisible by groups ${shape.groups}`);
+  }
+  const { outH, outW } = conv2dOutputHW(shape);
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(`${kernel}: output would be ${outH}x${outW}; the padded input is smaller than the dilated kernel`);
+  }
+}
