@@ -2,3 +2,4 @@
 // Pointers are byte offsets into the host-owned memory; the host plans all buffers.
 export { heapBase } from "./memory";
 export * from "./fixedpoint";
+export * from "./peak";
