@@ -1,0 +1,363 @@
+// Lowering: which kernel runs each part of an optimised graph. QDQ patterns
+// (DequantizeLinear -> float op -> QuantizeLinear, with int8 constants behind the weights' DQ)
+// become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
+// QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
+import { QuantizationError, UnsupportedError } from "../errors.js";
+import { attrFloat, attrInt, consumers, opsetOf, producers, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
+
+/** Per-tensor affine parameters of an int8 runtime value. */
+export interface TensorQuant {
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+export interface RuntimeValueInfo {
+  readonly name: string;
+  readonly dtype: "float32" | "int8";
+  readonly quant?: TensorQuant;
+}
+
+/** Weights of an integer Conv or Gemm: int8 codes laid out like the float op's constant. */
+export interface QuantizedWeights {
+  readonly data: Int8Array;
+  readonly dims: readonly number[];
+  /** One scale per output channel (or a single scale). */
+  readonly scales: Float32Array;
+  /** int32 bias codes at scale S_x * S_w[c], or null. */
+  readonly bias: Int32Array | null;
+}
+
+export type LoweredStep =
+  | { readonly op: "float"; readonly node: Node }
+  | { readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation }
+  | { readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string }
+  | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
+  | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
+  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string }
+  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string };
+
+export interface LoweredGraph {
+  readonly graph: Graph;
+  readonly steps: readonly LoweredStep[];
+  readonly values: ReadonlyMap<string, RuntimeValueInfo>;
+  /** Float constants the float steps read, including weights dequantized from int8 constants. */
+  readonly floatConstants: ReadonlyMap<string, Float32Array>;
+}
+
+const INTEGER_LINEAR = new Set(["Conv", "Gemm", "MatMul"]);
+const INTEGER_PASSTHROUGH = new Set(["MaxPool", "Flatten", "Reshape"]);
+const INTEGER_POOL = new Set(["AveragePool", "GlobalAveragePool"]);
+
+interface Matcher {
+  readonly graph: Graph;
+  readonly producer: Map<string, Node>;
+  readonly consumer: Map<string, Node[]>;
+}
+
+function scalarConstant(graph: Graph, name: string | undefined): number | undefined {
+  const data = name ? graph.values.get(name)?.initializer : undefined;
+  return data?.length === 1 ? Number(data[0]) : undefined;
+}
+
+/** The (scale, zero point) of a QuantizeLinear/DequantizeLinear node, if per tensor and int8. */
+function perTensorParams(graph: Graph, node: Node): TensorQuant | undefined {
+  const scale = scalarConstant(graph, node.inputs[1]);
+  if (scale === undefined) return undefined;
+  const zeroName = node.inputs[2];
+  const zeroValue = zeroName ? graph.values.get(zeroName) : undefined;
+  if (zeroName && zeroValue?.dtype !== "int8") return undefined;
+  const zeroPoint = zeroName ? scalarConstant(graph, zeroName) : 0;
+  if (zeroPoint === undefined) return undefined;
+  validateParams(node, scale, zeroPoint);
+  return { scale, zeroPoint };
+}
+
+function validateParams(node: Node, scale: number, zeroPoint: number): void {
+  if (!(scale > 0) || !Number.isFinite(scale)) {
+    throw new QuantizationError(`scale must be finite and > 0, got ${scale}`, { node: node.name, tensor: node.inputs[1] });
+  }
+  if (!Number.isInteger(zeroPoint) || zeroPoint < -128 || zeroPoint > 127) {
+    throw new QuantizationError(`int8 zero point must be an integer in [-128, 127], got ${zeroPoint}`, { node: node.name, tensor: node.inputs[2] });
+  }
+}
+
+function producedBy(m: Matcher, name: string | undefined, opType: string): Node | undefined {
+  const node = name ? m.producer.get(name) : undefined;
+  return node?.opType === opType ? node : undefined;
+}
+
+/** The DequantizeLinear feeding `name` from a non-constant int8 tensor, with its parameters. */
+function activationDQ(m: Matcher, name: string | undefined): { source: string; quant: TensorQuant } | undefined {
+  const dq = producedBy(m, name, "DequantizeLinear");
+  if (!dq || m.graph.values.get(dq.inputs[0])?.initializer) return undefined;
+  const quant = perTensorParams(m.graph, dq);
+  return quant ? { source: dq.inputs[0], quant } : undefined;
+}
+
+interface OutputQ {
+  readonly output: string;
+  readonly quant: TensorQuant;
+  /** A Relu/Clip between the op and its QuantizeLinear, applied as a clamp of the output codes. */
+  readonly activation?: Activation;
+  /** The nodes the integer step replaces besides the op itself. */
+  readonly absorbed: readonly Node[];
+}
+
+function soleReader(m: Matcher, name: string): Node | undefined {
+  if (m.graph.outputs.includes(name)) return undefined;
+  const readers = m.consumer.get(name) ?? [];
+  return readers.length === 1 && readers[0].inputs[0] === name ? readers[0] : undefined;
+}
+
+function constantBounds(m: Matcher, node: Node): Activation | undefined {
+  if (node.opType === "Relu") return { min: 0, max: Infinity };
+  if (node.opType !== "Clip") return undefined;
+  if (opsetOf(m.graph, node) < 11) return { min: attrFloat(node, "min", -Infinity), max: attrFloat(node, "max", Infinity) };
+  const min = node.inputs[1] ? scalarConstant(m.graph, node.inputs[1]) : -Infinity;
+  const max = node.inputs[2] ? scalarConstant(m.graph, node.inputs[2]) : Infinity;
+  return min === undefined || max === undefined ? undefined : { min, max };
+}
+
+/** The QuantizeLinear that alone reads `name` (possibly through one Relu/Clip). */
+function soleQ(m: Matcher, name: string): OutputQ | undefined {
+  let reader = soleReader(m, name);
+  let activation: Activation | undefined;
+  const absorbed: Node[] = [];
+  if (reader && reader.opType !== "QuantizeLinear") {
+    activation = constantBounds(m, reader);
+    if (!activation) return undefined;
+    absorbed.push(reader);
+    reader = soleReader(m, reader.outputs[0]);
+  }
+  if (reader?.opType !== "QuantizeLinear") return undefined;
+  const quant = perTensorParams(m.graph, reader);
+  if (!quant) return undefined;
+  absorbed.push(reader);
+  return { output: reader.outputs[0], quant, activation, absorbed };
+}
+
+function dequantizeConstant(graph: Graph, dq: Node): Float32Array | undefined {
+  const codes = graph.values.get(dq.inputs[0])?.initializer;
+  const scales = dq.inputs[1] ? graph.values.get(dq.inputs[1])?.initializer : undefined;
+  const zeros = dq.inputs[2] ? graph.values.get(dq.inputs[2])?.initializer : undefined;
+  const dims = graph.values.get(dq.inputs[0])?.shape as number[] | undefined;
+  if (!codes || !scales || !dims || codes instanceof BigInt64Array) return undefined;
+  const rank = dims.length;
+  const axis = scales.length === 1 ? 0 : normaliseAxis(attrInt(dq, "axis", 1), rank);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channels = scales.length === 1 ? 1 : dims[axis];
+  const result = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const c = scales.length === 1 ? 0 : Math.floor(i / inner) % channels;
+    const zero = zeros ? Number(zeros[scales.length === 1 ? 0 : c]) : 0;
+    result[i] = Math.fround(Number(scales[c]) * (Number(codes[i]) - zero));
+  }
+  return result;
+}
+
+function normaliseAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Int8 weights (and int32 bias) behind a Conv/Gemm's DequantizeLinear inputs, per output channel. */
+function quantizedWeights(m: Matcher, node: Node, inputScale: number): QuantizedWeights | undefined {
+  const dqw = producedBy(m, node.inputs[1], "DequantizeLinear");
+  if (!dqw) return undefined;
+  const codes = m.graph.values.get(dqw.inputs[0]);
+  const scales = dqw.inputs[1] ? m.graph.values.get(dqw.inputs[1])?.initializer : undefined;
+  if (!codes?.initializer || !(codes.initializer instanceof Int8Array) || !(scales instanceof Float32Array)) return undefined;
+  const zeros = dqw.inputs[2] ? m.graph.values.get(dqw.inputs[2])?.initializer : undefined;
+  if (zeros && Array.from(zeros as Int8Array).some((z) => Number(z) !== 0)) return undefined;
+  const dims = codes.shape as number[];
+  // Conv weights are [Cout, ...]; Gemm's B is [N, K] with transB = 1, else (and MatMul's) [K, N].
+  const transB = node.opType === "Gemm" ? attrInt(node, "transB", 0) : 0;
+  const outAxis = node.opType === "Conv" || transB === 1 ? 0 : 1;
+  if (scales.length !== 1 && normaliseAxis(attrInt(dqw, "axis", 1), dims.length) !== outAxis) return undefined;
+  const outChannels = dims[outAxis];
+  if (scales.length !== 1 && scales.length !== outChannels) {
+    throw new QuantizationError(`per-axis scale has ${scales.length} values for ${outChannels} channels`, { node: dqw.name, tensor: dqw.inputs[1] });
+  }
+  const data = outAxis === 0 ? codes.initializer : transpose2d(codes.initializer, dims[0], dims[1]);
+  const layoutDims = outAxis === 0 ? dims : [dims[1], dims[0]];
+  const perChannel = scales.length === 1 ? new Float32Array(outChannels).fill(scales[0]) : scales;
+  const bias = quantizedBias(m, node, inputScale, perChannel);
+  if (bias === undefined) return undefined;
+  return { data, dims: layoutDims, scales: perChannel, bias };
+}
+
+function transpose2d(data: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** The bias as int32 codes at S_x * S_w[c]: from a DQ'd int32 constant, a float constant, or none. */
+function quantizedBias(m: Matcher, node: Node, inputScale: number, weightScales: Float32Array): Int32Array | null | undefined {
+  const name = node.inputs[2];
+  if (!name) return null;
+  const dq = producedBy(m, name, "DequantizeLinear");
+  const real = dq ? dequantizeConstant(m.graph, dq) : (m.graph.values.get(name)?.initializer as TensorData | undefined);
+  if (!(real instanceof Float32Array) || real.length !== weightScales.length) return undefined;
+  // Requantizing at exactly S_x * S_w[c] reproduces the stored codes when the file used that scale.
+  return Int32Array.from(real, (b, c) => saturateInt32(Math.round(b / (inputScale * weightScales[c]))));
+}
+
+function saturateInt32(value: number): number {
+  return Math.min(Math.max(value, -2147483648), 2147483647);
+}
+
+function sameQuant(a: TensorQuant, b: TensorQuant): boolean {
+  return a.scale === b.scale && a.zeroPoint === b.zeroPoint;
+}
+
+/** Finds the integer pattern rooted at a float node, or undefined to run it in fp32. */
+function matchInteger(m: Matcher, node: Node, values: Map<string, RuntimeValueInfo>): { step: LoweredStep; absorbed: readonly Node[] } | undefined {
+  const out = node.outputs.length === 1 ? soleQ(m, node.outputs[0]) : undefined;
+  if (!out) return undefined;
+  if (out.activation && node.activation) return undefined;
+  const activation = out.activation ?? node.activation;
+  const step = integerStep(m, node, out, activation);
+  if (!step) return undefined;
+  values.set(out.output, { name: out.output, dtype: "int8", quant: out.quant });
+  return { step, absorbed: out.absorbed };
+}
+
+function integerStep(m: Matcher, node: Node, out: OutputQ, activation: Activation | undefined): LoweredStep | undefined {
+  if (INTEGER_LINEAR.has(node.opType)) {
+    const x = activationDQ(m, node.inputs[0]);
+    if (!x) return undefined;
+    if (node.opType === "Gemm" && (attrInt(node, "transA", 0) !== 0 || attrFloat(node, "alpha", 1) !== 1 || attrFloat(node, "beta", 1) !== 1)) {
+      return undefined;
+    }
+    const weights = quantizedWeights(m, node, x.quant.scale);
+    if (!weights) return undefined;
+    return { op: "qlinear", node, input: x.source, output: out.output, weights, activation };
+  }
+  if (INTEGER_PASSTHROUGH.has(node.opType)) {
+    const x = activationDQ(m, node.inputs[0]);
+    if (!x || !sameQuant(x.quant, out.quant) || activation) return undefined;
+    return { op: "qpassthrough", node, input: x.source, output: out.output };
+  }
+  if (INTEGER_POOL.has(node.opType)) {
+    const x = activationDQ(m, node.inputs[0]);
+    if (!x) return undefined;
+    return { op: "qpool", node, input: x.source, output: out.output, activation };
+  }
+  if (node.opType === "Add") {
+    const a = activationDQ(m, node.inputs[0]);
+    const b = activationDQ(m, node.inputs[1]);
+    const shapeA = m.graph.values.get(node.inputs[0])?.shape;
+    const shapeB = m.graph.values.get(node.inputs[1])?.shape;
+    if (!a || !b || JSON.stringify(shapeA) !== JSON.stringify(shapeB)) return undefined;
+    return { op: "qadd", node, inputs: [a.source, b.source], output: out.output, activation };
+  }
+  return undefined;
+}
+
+function markInt8(values: Map<string, RuntimeValueInfo>, name: string, quant: TensorQuant): void {
+  values.set(name, { name, dtype: "int8", quant });
+}
+
+/**
+ * Lowers an optimised graph (BatchNorm folded, activations fused, Gemm canonical) into steps.
+ * The graph must have shapes for its constants; activations' shapes are inferred per run shape.
+ */
+export function lowerGraph(graph: Graph): LoweredGraph {
+  const m: Matcher = { graph, producer: producers(graph), consumer: consumers(graph) };
+  const values = new Map<string, RuntimeValueInfo>();
+  const absorbed = new Set<Node>();
+  const integer = new Map<Node, LoweredStep>();
+
+  for (const node of graph.nodes) {
+    const match = matchInteger(m, node, values);
+    if (!match) continue;
+    integer.set(node, match.step);
+    for (const other of match.absorbed) absorbed.add(other);
+  }
+
+  const steps: LoweredStep[] = [];
+  const floatConstants = new Map<string, Float32Array>();
+  for (const node of graph.nodes) {
+    if (absorbed.has(node)) continue;
+    const lowered = integer.get(node);
+    if (lowered) {
+      steps.push(lowered);
+      continue;
+    }
+    if (node.opType === "QuantizeLinear") {
+      const quant = perTensorParams(graph, node);
+      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 only", { node: node.name });
+      markInt8(values, node.outputs[0], quant);
+      steps.push({ op: "quantize", node, input: node.inputs[0], output: node.outputs[0] });
+      continue;
+    }
+    if (node.opType === "DequantizeLinear") {
+      if (graph.values.get(node.inputs[0])?.initializer) {
+        const data = dequantizeConstant(graph, node);
+        if (!data) throw new UnsupportedError("DequantizeLinear of this constant is not supported", { node: node.name });
+        floatConstants.set(node.outputs[0], data);
+        continue;
+      }
+      const quant = perTensorParams(graph, node);
+      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor from int8 only", { node: node.name });
+      markInt8(values, node.inputs[0], quant);
+      steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0] });
+      continue;
+    }
+    steps.push({ op: "float", node });
+  }
+  for (const [name, value] of graph.values) {
+    if (value.initializer instanceof Float32Array) floatConstants.set(name, value.initializer);
+  }
+  const kept = pruneUnread(steps, graph);
+  return { graph, steps: kept, values: completeValues(graph, kept, values, floatConstants), floatConstants };
+}
+
+/** Drops dequantize steps whose float output nothing reads any more (their consumers went integer). */
+function pruneUnread(steps: LoweredStep[], graph: Graph): LoweredStep[] {
+  let current = steps;
+  for (;;) {
+    const read = new Set<string>(graph.outputs);
+    for (const step of current) for (const name of stepInputs(step)) read.add(name);
+    const kept = current.filter((step) => step.op !== "dequantize" || read.has(step.output));
+    if (kept.length === current.length) return kept;
+    current = kept;
+  }
+}
+
+function completeValues(
+  graph: Graph,
+  steps: readonly LoweredStep[],
+  values: Map<string, RuntimeValueInfo>,
+  constants: ReadonlyMap<string, Float32Array>,
+): Map<string, RuntimeValueInfo> {
+  const all = new Map(values);
+  const ensureFloat = (name: string) => {
+    if (name && !all.has(name) && !constants.has(name) && !graph.values.get(name)?.initializer) {
+      all.set(name, { name, dtype: "float32" });
+    }
+  };
+  for (const name of graph.inputs) ensureFloat(name);
+  for (const step of steps) {
+    for (const name of stepInputs(step)) ensureFloat(name);
+    for (const name of stepOutputs(step)) ensureFloat(name);
+  }
+  return all;
+}
+
+export function stepInputs(step: LoweredStep): readonly string[] {
+  switch (step.op) {
+    case "float":
+      return step.node.inputs.filter(Boolean);
+    case "qadd":
+      return step.inputs;
+    default:
+      return [step.input];
+  }
+}
+
+export function stepOutputs(step: LoweredStep): readonly string[] {
+  return step.op === "float" ? step.node.outputs.filter(Boolean) : [step.output];
+}
+
+export type { Value };

@@ -1,0 +1,92 @@
+// Conv: fp32 on f32_conv2d, or int8 on qs8_conv2d when lowered from a QDQ pattern.
+import { ShapeError, UnsupportedError } from "../../errors.js";
+import { attrInt, type Node } from "../../graph/ir.js";
+import { readSpatialAttributes, resolveSpatial } from "../../graph/spatial.js";
+import { f32Conv2d, f32Conv2dScratchSize, packF32Conv2d } from "../../kernels/f32-conv.js";
+import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../../kernels/qs8-conv.js";
+import type { Conv2dShape } from "../../kernels/shapes.js";
+import type { LoweredStep } from "../lowering.js";
+import { activationClamp, int8Requantization } from "./quant-params.js";
+import { floatWeights, scratchBuffer } from "./common.js";
+import type { BindContext, OpFactory, PreparedOp } from "./types.js";
+
+/** The kernel's view of a Conv node over an NCHW input of `inputDims`. */
+export function conv2dShape(node: Node, inputDims: readonly number[], weightDims: readonly number[]): Conv2dShape {
+  if (inputDims.length !== 4 || weightDims.length !== 4) {
+    throw new UnsupportedError(`Conv is supported on 4-D inputs (2-D convolution), got rank ${inputDims.length}`, { node: node.name });
+  }
+  const [batch, inC, inH, inW] = inputDims;
+  const [outC, , kernelH, kernelW] = weightDims;
+  const spatial = readSpatialAttributes(node, 2, [kernelH, kernelW]);
+  const resolved = resolveSpatial(spatial, [inH, inW], node.name);
+  const groups = attrInt(node, "group", 1);
+  if (weightDims[1] * groups !== inC) {
+    throw new ShapeError(`Conv weights expect ${weightDims[1] * groups} input channels (group ${groups}), the input has ${inC}`, { node: node.name });
+  }
+  return {
+    batch, inH, inW, inC, outC, kernelH, kernelW,
+    strideH: spatial.strides[0], strideW: spatial.strides[1],
+    dilationH: spatial.dilations[0], dilationW: spatial.dilations[1],
+    padTop: resolved.padsBegin[0], padLeft: resolved.padsBegin[1],
+    padBottom: resolved.padsEnd[0], padRight: resolved.padsEnd[1],
+    groups,
+  };
+}
+
+function prepareFloatConv(ctx: Parameters<OpFactory>[0], node: Node): PreparedOp {
+  const { data: weights, dims } = floatWeights(ctx, node, 1);
+  const bias = node.inputs[2] ? floatWeights(ctx, node, 2).data : null;
+  const groups = attrInt(node, "group", 1);
+  const packed = packF32Conv2d(ctx.arena, {
+    weights, outC: dims[0], inCPerGroup: dims[1], kernelH: dims[2], kernelW: dims[3], groups, bias,
+    clampMin: node.activation?.min ?? -Infinity, clampMax: node.activation?.max ?? Infinity,
+  });
+  const shapeOf = (b: BindContext) => conv2dShape(node, b.input(0).dims, dims);
+  return {
+    kernel: packed.kind === "depthwise" ? "f32_dwconv2d" : "f32_conv2d",
+    scratchBytes: (b) => 4 * f32Conv2dScratchSize(packed, shapeOf(b)),
+    bind(b, scratch) {
+      const shape = shapeOf(b);
+      const [input, output] = [b.input(0).buffer, b.output(0).buffer];
+      const scratchBuf = scratchBuffer(scratch, "float32", f32Conv2dScratchSize(packed, shape));
+      return () => f32Conv2d(b.kernels, packed, shape, input, output, scratchBuf);
+    },
+  };
+}
+
+function prepareInt8Conv(ctx: Parameters<OpFactory>[0], step: Extract<LoweredStep, { op: "qlinear" }>, values: BindQuant): PreparedOp {
+  const { node, weights } = step;
+  const dims = weights.dims;
+  const requant = int8Requantization(values.input, weights.scales, values.output, activationClamp(step.activation, values.output));
+  const packed = packQs8Conv2d(ctx.arena, {
+    weights: weights.data, outC: dims[0], inCPerGroup: dims[1], kernelH: dims[2], kernelW: dims[3],
+    groups: attrInt(node, "group", 1), bias: weights.bias, inputZeroPoint: values.input.zeroPoint, ...requant,
+  });
+  const shapeOf = (b: BindContext) => conv2dShape(node, b.input(0).dims, dims);
+  return {
+    kernel: dims[1] === 1 && attrInt(node, "group", 1) > 1 ? "qs8_dwconv2d" : "qs8_conv2d",
+    scratchBytes: (b) => qs8Conv2dScratchSize(packed, shapeOf(b)),
+    bind(b, scratch) {
+      const shape = shapeOf(b);
+      const [input, output] = [b.input(0).buffer, b.output(0).buffer];
+      const scratchBuf = scratchBuffer(scratch, "int8", qs8Conv2dScratchSize(packed, shape));
+      return () => qs8Conv2d(b.kernels, packed, shape, input, output, scratchBuf);
+    },
+  };
+}
+
+export interface BindQuant {
+  readonly input: { scale: number; zeroPoint: number };
+  readonly output: { scale: number; zeroPoint: number };
+}
+
+export const prepareConv: OpFactory = (ctx, step) => {
+  if (step.op === "qlinear") return prepareInt8Conv(ctx, step, quantOfStep(ctx, step));
+  return prepareFloatConv(ctx, step.node);
+};
+
+export function quantOfStep(ctx: Parameters<OpFactory>[0], step: Extract<LoweredStep, { op: "qlinear" }>): BindQuant {
+  const input = ctx.valueQuant(step.input);
+  const output = ctx.valueQuant(step.output);
+  return { input, output };
+}

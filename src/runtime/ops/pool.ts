@@ -1,0 +1,85 @@
+// MaxPool, AveragePool, GlobalAveragePool: fp32 on the f32 pool kernels, int8 on the qs8 ones
+// (max pooling keeps the input's parameters; average pooling requantizes if they differ).
+import { UnsupportedError } from "../../errors.js";
+import { attrInt, type Node } from "../../graph/ir.js";
+import { readSpatialAttributes, resolveSpatial } from "../../graph/spatial.js";
+import { f32AvgPool2d, f32GlobalAvgPool, f32MaxPool2d } from "../../kernels/f32-pool.js";
+import {
+  prepareQs8AvgPool2d, prepareQs8GlobalAvgPool, qs8AvgPool2d, qs8GlobalAvgPool, qs8MaxPool2d,
+} from "../../kernels/qs8-pool.js";
+import type { Pool2dShape } from "../../kernels/shapes.js";
+import type { BindContext, OpFactory, PrepareContext, PreparedOp } from "./types.js";
+import type { LoweredStep } from "../lowering.js";
+import { activationClamp } from "./quant-params.js";
+
+export function pool2dShape(node: Node, inputDims: readonly number[]): Pool2dShape {
+  if (inputDims.length !== 4) {
+    throw new UnsupportedError(`${node.opType} is supported on 4-D inputs, got rank ${inputDims.length}`, { node: node.name });
+  }
+  const [batch, channels, inH, inW] = inputDims;
+  const spatial = readSpatialAttributes(node, 2);
+  const resolved = resolveSpatial(spatial, [inH, inW], node.name);
+  return {
+    batch, channels, inH, inW,
+    kernelH: spatial.kernel[0], kernelW: spatial.kernel[1],
+    strideH: spatial.strides[0], strideW: spatial.strides[1],
+    dilationH: spatial.dilations[0], dilationW: spatial.dilations[1],
+    padTop: resolved.padsBegin[0], padLeft: resolved.padsBegin[1],
+    padBottom: resolved.padsEnd[0], padRight: resolved.padsEnd[1],
+    outH: resolved.output[0], outW: resolved.output[1],
+  };
+}
+
+function globalShape(b: BindContext) {
+  const [batch, channels, height, width] = b.input(0).dims;
+  return { batch, channels, height, width };
+}
+
+function prepareFloatPool(node: Node): PreparedOp {
+  return {
+    kernel: node.opType === "MaxPool" ? "f32_maxpool2d" : node.opType === "AveragePool" ? "f32_avgpool2d" : "f32_global_avgpool",
+    scratchBytes: () => 0,
+    bind(b) {
+      const [input, output] = [b.input(0).buffer, b.output(0).buffer];
+      if (node.opType === "GlobalAveragePool") {
+        const { batch, channels, height, width } = globalShape(b);
+        return () => f32GlobalAvgPool(b.kernels, batch, height, width, channels, input, output);
+      }
+      const shape = pool2dShape(node, b.input(0).dims);
+      if (node.opType === "MaxPool") return () => f32MaxPool2d(b.kernels, shape, input, output);
+      const includePad = attrInt(node, "count_include_pad", 0) === 1;
+      return () => f32AvgPool2d(b.kernels, shape, includePad, input, output);
+    },
+  };
+}
+
+function prepareInt8Pool(ctx: PrepareContext, step: Extract<LoweredStep, { op: "qpool" | "qpassthrough" }>): PreparedOp {
+  const node = step.node;
+  const input = ctx.valueQuant(step.input);
+  const output = ctx.valueQuant(step.output);
+  const activation = step.op === "qpool" ? step.activation : undefined;
+  const quant = {
+    inputScale: input.scale, inputZeroPoint: input.zeroPoint, outputScale: output.scale, outputZeroPoint: output.zeroPoint,
+    ...activationClamp(activation, output),
+  };
+  return {
+    kernel: node.opType === "MaxPool" ? "qs8_maxpool2d" : node.opType === "AveragePool" ? "qs8_avgpool2d" : "qs8_global_avgpool",
+    scratchBytes: () => 0,
+    bind(b) {
+      const [x, y] = [b.input(0).buffer, b.output(0).buffer];
+      if (node.opType === "GlobalAveragePool") {
+        const params = prepareQs8GlobalAvgPool(globalShape(b), quant);
+        return () => qs8GlobalAvgPool(b.kernels, x, params, y);
+      }
+      const shape = pool2dShape(node, b.input(0).dims);
+      if (node.opType === "MaxPool") return () => qs8MaxPool2d(b.kernels, x, shape, { qmin: -128, qmax: 127 }, y);
+      const params = prepareQs8AvgPool2d(b.arena, shape, attrInt(node, "count_include_pad", 0) === 1, quant);
+      return () => qs8AvgPool2d(b.kernels, x, params, y);
+    },
+  };
+}
+
+export const preparePool: OpFactory = (ctx, step) => {
+  if (step.op === "qpool" || step.op === "qpassthrough") return prepareInt8Pool(ctx, step);
+  return prepareFloatPool(step.node);
+};

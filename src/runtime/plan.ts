@@ -1,0 +1,196 @@
+// An execution plan: the session's steps bound to buffers for one set of input shapes. Every
+// buffer is placed when the plan is built (activations share memory by liveness); running the
+// plan only copies the feeds in, calls the bound steps and copies the outputs out.
+import { DTypeError, InvalidArgumentError, ShapeError } from "../errors.js";
+import { inferShapes } from "../graph/shape-inference.js";
+import { planMemory } from "../graph/memory-plan.js";
+import type { Graph } from "../graph/ir.js";
+import type { WasmArena, WasmBuffer } from "../kernels/arena.js";
+import type { KernelInstance } from "../kernels/module.js";
+import { logicalToPhysical } from "./layout.js";
+import { stepInputs, stepOutputs, type LoweredGraph, type LoweredStep } from "./lowering.js";
+import type { BindContext, BoundValue, PreparedOp } from "./ops/types.js";
+import { Tensor } from "./tensor.js";
+
+const SCRATCH_ALIGNMENT = 64;
+
+/** Reports every float value a step produces (calibration hooks in here). */
+export type ValueObserver = (name: string, data: Float32Array, value: BoundValue) => void;
+
+export interface PlannedStep {
+  readonly step: LoweredStep;
+  readonly op: PreparedOp;
+  readonly run: () => void;
+  readonly outputs: readonly BoundValue[];
+}
+
+export interface ExecutionPlan {
+  readonly shapeKey: string;
+  readonly values: ReadonlyMap<string, BoundValue>;
+  readonly steps: readonly PlannedStep[];
+  readonly activationBytes: number;
+  run(feeds: Readonly<Record<string, Tensor>>, observer?: ValueObserver): Record<string, Tensor>;
+}
+
+export interface PlanInputs {
+  readonly kernels: KernelInstance;
+  readonly arena: WasmArena;
+  readonly lowered: LoweredGraph;
+  readonly ops: readonly PreparedOp[];
+  readonly inputShapes: Readonly<Record<string, number[]>>;
+}
+
+export function shapeKey(shapes: Readonly<Record<string, readonly number[]>>): string {
+  return Object.keys(shapes)
+    .sort()
+    .map((name) => `${name}:${shapes[name].join("x")}`)
+    .join(";");
+}
+
+function concreteDims(graph: Graph, name: string): number[] {
+  const shape = graph.values.get(name)?.shape;
+  if (!shape || !shape.every((d): d is number => typeof d === "number")) {
+    throw new ShapeError(`shape of '${name}' is not known for these input shapes`, { tensor: name });
+  }
+  return shape;
+}
+
+function bytesOf(dtype: BoundValue["dtype"], dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1) * (dtype === "float32" ? 4 : 1);
+}
+
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+/** Places every runtime value, binds every step, and returns the runnable plan. */
+export function buildPlan({ kernels, arena, lowered, ops, inputShapes }: PlanInputs): ExecutionPlan {
+  const shaped = inferShapes(lowered.graph, { ...inputShapes });
+  const dims = new Map<string, number[]>();
+  for (const name of lowered.values.keys()) dims.set(name, concreteDims(shaped, name));
+
+  const sizes = new Map<string, number>();
+  for (const [name, info] of lowered.values) sizes.set(name, alignUp(bytesOf(info.dtype, dims.get(name)!), SCRATCH_ALIGNMENT));
+  const memory = planMemory({
+    steps: lowered.steps.map((step) => ({ inputs: stepInputs(step), outputs: stepOutputs(step) })),
+    sizes,
+    pinned: new Set([...lowered.graph.inputs, ...lowered.graph.outputs]),
+  });
+
+  // Scratch is sized before anything is bound; binding needs the final buffers.
+  const provisional = new Map<string, BoundValue>();
+  const describe = (name: string, ptr: number): BoundValue => {
+    const info = lowered.values.get(name)!;
+    const d = dims.get(name)!;
+    const length = d.reduce((a, b) => a * b, 1);
+    const buffer: WasmBuffer = { ptr, length, type: info.dtype };
+    return { name, dtype: info.dtype, dims: d, nhwc: d.length === 4, buffer, quant: info.quant };
+  };
+  for (const name of lowered.values.keys()) provisional.set(name, describe(name, 0));
+  const contexts = lowered.steps.map((step) => bindContext(kernels, arena, shaped, step, provisional));
+  const scratchBytes = Math.max(0, ...ops.map((op, i) => op.scratchBytes(contexts[i])));
+
+  const region = arena.alloc("uint8", memory.totalBytes + alignUp(scratchBytes, SCRATCH_ALIGNMENT) + SCRATCH_ALIGNMENT);
+  const base = alignUp(region.ptr, SCRATCH_ALIGNMENT);
+  const scratch = base + memory.totalBytes;
+  const values = new Map<string, BoundValue>();
+  for (const name of lowered.values.keys()) values.set(name, describe(name, base + memory.offsets.get(name)!));
+
+  // Binding may allocate small tables; if that grows the memory, views taken earlier are detached,
+  // so bind again until the memory stays put.
+  let steps: PlannedStep[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = kernels.memory.buffer;
+    steps = lowered.steps.map((step, i) => {
+      const ctx = bindContext(kernels, arena, shaped, step, values);
+      return { step, op: ops[i], run: ops[i].bind(ctx, scratch), outputs: stepOutputs(step).map((n) => values.get(n)!) };
+    });
+    if (kernels.memory.buffer === before) break;
+  }
+  return makeRunner(arena, lowered, values, steps, shapeKey(inputShapes), memory.totalBytes + scratchBytes);
+}
+
+function bindContext(
+  kernels: KernelInstance,
+  arena: WasmArena,
+  graph: Graph,
+  step: LoweredStep,
+  values: ReadonlyMap<string, BoundValue>,
+): BindContext {
+  const inputs = step.op === "float" ? step.node.inputs : stepInputs(step);
+  const outputs = stepOutputs(step);
+  const node = step.node.name;
+  return {
+    kernels,
+    arena,
+    graph,
+    maybeInput: (i) => (inputs[i] ? values.get(inputs[i]) : undefined),
+    input(i) {
+      const value = inputs[i] ? values.get(inputs[i]) : undefined;
+      if (!value) throw new InvalidArgumentError(`input ${i} must be a runtime tensor, not a constant or omitted`, { node, tensor: inputs[i] });
+      return value;
+    },
+    output(i) {
+      const value = values.get(outputs[i]);
+      if (!value) throw new InvalidArgumentError(`output ${i} is not a runtime tensor`, { node, tensor: outputs[i] });
+      return value;
+    },
+  };
+}
+
+/** Copies feeds in (ONNX layout -> ours), runs the steps, copies outputs out into reused tensors. */
+function makeRunner(
+  arena: WasmArena,
+  lowered: LoweredGraph,
+  values: ReadonlyMap<string, BoundValue>,
+  steps: readonly PlannedStep[],
+  key: string,
+  activationBytes: number,
+): ExecutionPlan {
+  const feedsIn = lowered.graph.inputs.map((name) => {
+    const value = values.get(name)!;
+    if (value.dtype !== "float32") throw new DTypeError("graph inputs must be float32", { tensor: name });
+    return { name, value, view: arena.view(value.buffer as never) as Float32Array, scatter: logicalToPhysical(value.dims, value.nhwc) };
+  });
+  const fetchesOut = lowered.graph.outputs.map((name) => {
+    const value = values.get(name);
+    if (!value) throw new InvalidArgumentError("graph output is not produced by any step", { tensor: name });
+    const view = arena.view(value.buffer as never) as Float32Array | Int8Array;
+    const tensor = value.dtype === "float32"
+      ? new Tensor("float32", new Float32Array(view.length), value.dims)
+      : new Tensor("int8", new Int8Array(view.length), value.dims);
+    return { name, view, gather: logicalToPhysical(value.dims, value.nhwc), tensor };
+  });
+  const results: Record<string, Tensor> = Object.fromEntries(fetchesOut.map((f) => [f.name, f.tensor]));
+
+  return {
+    shapeKey: key,
+    values,
+    steps,
+    activationBytes,
+    run(feeds, observer) {
+      for (const { name, view, scatter } of feedsIn) {
+        const data = feeds[name].data as Float32Array;
+        for (let i = 0; i < scatter.length; i++) {
+          const x = data[i];
+          if (x !== x) throw new InvalidArgumentError(`NaN at element ${i}`, { tensor: name });
+          view[scatter[i]] = x;
+        }
+        if (observer) observer(name, view, values.get(name)!);
+      }
+      for (const planned of steps) {
+        planned.run();
+        if (observer) {
+          for (const out of planned.outputs) {
+            if (out.dtype === "float32") observer(out.name, arena.view(out.buffer as never) as Float32Array, out);
+          }
+        }
+      }
+      for (const { view, gather, tensor } of fetchesOut) {
+        const data = tensor.data as Float32Array | Int8Array;
+        for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]];
+      }
+      return results;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+// InferenceSession: the API ONNX Runtime Web users know (create, run, inputNames, outputNames),
+// over our graph passes, QDQ lowering and WebAssembly kernels.
+import { DTypeError, InvalidArgumentError, ShapeError } from "../errors.js";
+import { type Graph } from "../graph/ir.js";
+import { optimizeGraph, type OptimizationLevel } from "../graph/passes/index.js";
+import { inferShapes } from "../graph/shape-inference.js";
+import { WasmArena } from "../kernels/arena.js";
+import { instantiateKernels, type KernelInstance } from "../kernels/module.js";
+import { readOnnxModel } from "../onnx/reader.js";
+import { lowerGraph, type LoweredGraph } from "./lowering.js";
+import { prepareStep } from "./ops/index.js";
+import type { PreparedOp } from "./ops/types.js";
+import { buildPlan, shapeKey, type ExecutionPlan, type ValueObserver } from "./plan.js";
+import { describeSession, type SessionSummary } from "./summary.js";
+import { Tensor } from "./tensor.js";
+
+export interface SessionOptions {
+  /** How much the graph is optimised before it runs (ONNX Runtime's names); default "all". */
+  readonly graphOptimizationLevel?: OptimizationLevel;
+  /** Passes to leave out by name (e.g. "batchnorm-folding"). */
+  readonly skipPasses?: readonly string[];
+}
+
+export type ModelSource = Uint8Array | ArrayBuffer | string | Graph;
+
+async function modelBytes(source: Uint8Array | ArrayBuffer | string): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (typeof process !== "undefined" && process.versions?.node) {
+    const { readFile } = await import("node:fs/promises");
+    return new Uint8Array(await readFile(source));
+  }
+  const response = await fetch(source);
+  if (!response.ok) throw new InvalidArgumentError(`could not load model from '${source}': HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function isGraph(source: ModelSource): source is Graph {
+  return typeof source === "object" && source !== null && "nodes" in source && "values" in source;
+}
+
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private plan: ExecutionPlan | undefined;
+
+  private constructor(
+    private readonly kernels: KernelInstance,
+    private readonly arena: WasmArena,
+    private readonly lowered: LoweredGraph,
+    private readonly ops: readonly PreparedOp[],
+    private readonly weightsTop: number,
+  ) {
+    this.inputNames = [...lowered.graph.inputs];
+    this.outputNames = [...lowered.graph.outputs];
+  }
+
+  /** Reads, optimises and lowers a model, and packs its weights into kernel memory. */
+  static async create(source: ModelSource, options: SessionOptions = {}): Promise<InferenceSession> {
+    const graph = isGraph(source) ? source : readOnnxModel(await modelBytes(source));
+    const optimised = inferShapes(
+      optimizeGraph(graph, { level: options.graphOptimizationLevel ?? "all", skip: [...(options.skipPasses ?? [])] }),
+    );
+    const lowered = lowerGraph(optimised);
+    const kernels = await instantiateKernels();
+    const arena = new WasmArena(kernels);
+    const ctx = {
+      kernels,
+      arena,
+      graph: optimised,
+      floatConstant: (name: string) => lowered.floatConstants.get(name),
+      valueQuant(name: string) {
+        const quant = lowered.values.get(name)?.quant;
+        if (!quant) throw new InvalidArgumentError("expected an int8 tensor with quantization parameters", { tensor: name });
+        return quant;
+      },
+    };
+    const ops = lowered.steps.map((step) => prepareStep(ctx, step));
+    return new InferenceSession(kernels, arena, lowered, ops, arena.mark());
+  }
+
+  /** Runs the model; outputs are in ONNX layout and are overwritten by the next run of this session. */
+  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+    return this.runSync(feeds);
+  }
+
+  runSync(feeds: Readonly<Record<string, Tensor>>, observer?: ValueObserver): Record<string, Tensor> {
+    return this.planFor(feeds).run(feeds, observer);
+  }
+
+  /** The nodes as they will run (for the last run's shapes, or symbolic ones before any run). */
+  summary(): SessionSummary {
+    return describeSession(this.kernels.build, this.lowered, this.ops, this.plan);
+  }
+
+  /** Bytes of kernel memory: packed weights plus the current plan's activations and scratch. */
+  get memoryBytes(): number {
+    return this.arena.bytesUsed;
+  }
+
+  private planFor(feeds: Readonly<Record<string, Tensor>>): ExecutionPlan {
+    const shapes = this.checkFeeds(feeds);
+    const key = shapeKey(shapes);
+    if (this.plan?.shapeKey === key) return this.plan;
+    this.plan = undefined;
+    this.arena.release(this.weightsTop);
+    this.plan = buildPlan({ kernels: this.kernels, arena: this.arena, lowered: this.lowered, ops: this.ops, inputShapes: shapes });
+    return this.plan;
+  }
+
+  private checkFeeds(feeds: Readonly<Record<string, Tensor>>): Record<string, number[]> {
+    if (typeof feeds !== "object" || feeds === null) throw new InvalidArgumentError("feeds must be an object of input name -> Tensor");
+    const shapes: Record<string, number[]> = {};
+    for (const name of this.inputNames) {
+      const tensor = feeds[name];
+      if (!tensor) throw new InvalidArgumentError(`missing input (the model's inputs are ${this.inputNames.join(", ")})`, { tensor: name });
+      if (!(tensor instanceof Tensor)) throw new InvalidArgumentError("feed must be a Tensor", { tensor: name });
+      if (tensor.type !== "float32") throw new DTypeError(`input must be float32, got ${tensor.type}`, { tensor: name });
+      const declared = this.lowered.graph.values.get(name)?.shape;
+      const dims = [...tensor.dims];
+      if (declared && (declared.length !== dims.length || declared.some((d, i) => typeof d === "number" && d !== dims[i]))) {
+        throw new ShapeError(`expected shape [${declared.join(", ")}], got [${dims.join(", ")}]`, { tensor: name });
+      }
+      shapes[name] = dims;
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) throw new InvalidArgumentError(`unknown input (the model's inputs are ${this.inputNames.join(", ")})`, { tensor: name });
+    }
+    return shapes;
+  }
+}
