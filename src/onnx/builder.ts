@@ -92,16 +92,10 @@ function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttribu
   return { name, type: T.TENSOR, t: tensorProto(name, value.tensor) };
 }
 
-function valueInfo(name: string, type: OnnxElementType, dims: readonly (number | string)[]): OnnxTypes.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: ELEMENT_CODES[type],
-        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
+/** `dims` undefined declares a tensor of unknown rank. */
+function valueInfo(name: string, type: OnnxElementType, dims: readonly (number | string)[] | undefined): OnnxTypes.IValueInfoProto {
+  const shape = dims && { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) };
+  return { name, type: { tensorType: { elemType: ELEMENT_CODES[type], ...(shape && { shape }) } } };
 }
 
 export interface NodeOptions {
@@ -115,6 +109,8 @@ export class OnnxGraphBuilder {
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly initializers: OnnxTypes.ITensorProto[] = [];
   private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly valueInfos: OnnxTypes.IValueInfoProto[] = [];
+  private readonly annotations: OnnxTypes.ITensorAnnotation[] = [];
   private readonly domains = new Map<string, number>();
 
   constructor(
@@ -122,13 +118,37 @@ export class OnnxGraphBuilder {
     private readonly opset = 13,
   ) {}
 
-  input(name: string, type: OnnxElementType, dims: readonly (number | string)[]): this {
+  input(name: string, type: OnnxElementType, dims: readonly (number | string)[] | undefined): this {
     this.inputs.push(valueInfo(name, type, dims));
     return this;
   }
 
-  output(name: string, type: OnnxElementType, dims: readonly (number | string)[]): this {
+  output(name: string, type: OnnxElementType, dims: readonly (number | string)[] | undefined): this {
     this.outputs.push(valueInfo(name, type, dims));
+    return this;
+  }
+
+  /** Declares the type and shape of an intermediate tensor (GraphProto.value_info). */
+  valueInfo(name: string, type: OnnxElementType, dims: readonly (number | string)[] | undefined): this {
+    this.valueInfos.push(valueInfo(name, type, dims));
+    return this;
+  }
+
+  /** Imports an operator set for a domain other than the default one (set in the constructor). */
+  opsetImport(domain: string, version: number): this {
+    this.domains.set(domain, version);
+    return this;
+  }
+
+  /**
+   * Annotates a tensor with the names of the tensors holding its quantization parameters
+   * (GraphProto.quantization_annotation; ONNX predefines the keys SCALE_TENSOR and ZERO_POINT_TENSOR).
+   */
+  quantizationAnnotation(tensor: string, parameterTensors: Record<string, string>): this {
+    this.annotations.push({
+      tensorName: tensor,
+      quantParameterTensorNames: Object.entries(parameterTensors).map(([key, value]) => ({ key, value })),
+    });
     return this;
   }
 
@@ -168,6 +188,8 @@ export class OnnxGraphBuilder {
         output: this.outputs,
         initializer: this.initializers,
         node: this.nodes,
+        valueInfo: this.valueInfos,
+        quantizationAnnotation: this.annotations,
       },
     });
   }
