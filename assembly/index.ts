@@ -2,3 +2,6 @@
 // Pointers are byte offsets into the host-owned memory; the host plans all buffers.
 export { heapBase } from "./memory";
 export * from "./fixedpoint";
+export * from "./f32-gemm";
+export * from "./f32-conv";
+export * from "./f32-pool";
