@@ -2,4 +2,10 @@
 // Pointers are byte offsets into the host-owned memory; the host plans all buffers.
 export { heapBase } from "./memory";
 export * from "./fixedpoint";
+<<<<<<< HEAD
 export * from "./peak";
+=======
+export * from "./f32-gemm";
+export * from "./f32-conv";
+export * from "./f32-pool";
+>>>>>>> kernels-fp32

@@ -1,7 +1,10 @@
 // The WebAssembly exports of assembly/index.ts as the host sees them: one interface per kernel
 // family, declared beside that family's host wrapper, joined here.
 import type { FixedPointExports } from "./fixed-point.js";
+import type { F32GemmExports } from "./f32-gemm.js";
+import type { F32ConvExports } from "./f32-conv.js";
+import type { F32PoolExports } from "./f32-pool.js";
 
 export type KernelExports = Record<string, unknown> & {
   heapBase(): number;
-} & FixedPointExports;
+} & FixedPointExports & F32GemmExports & F32ConvExports & F32PoolExports;
