@@ -2,3 +2,7 @@
 // Pointers are byte offsets into the host-owned memory; the host plans all buffers.
 export { heapBase } from "./memory";
 export * from "./fixedpoint";
+export * from "./qs8-pool";
+export * from "./qs8-add";
+export * from "./quantize";
+export * from "./layout";

@@ -1,7 +1,11 @@
 // The WebAssembly exports of assembly/index.ts as the host sees them: one interface per kernel
 // family, declared beside that family's host wrapper, joined here.
 import type { FixedPointExports } from "./fixed-point.js";
+import type { LayoutExports } from "./layout.js";
+import type { Qs8AddExports } from "./qs8-add.js";
+import type { Qs8PoolExports } from "./qs8-pool.js";
+import type { QuantizeExports } from "./quantize.js";
 
 export type KernelExports = Record<string, unknown> & {
   heapBase(): number;
-} & FixedPointExports;
+} & FixedPointExports & Qs8PoolExports & Qs8AddExports & QuantizeExports & LayoutExports;
