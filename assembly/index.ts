@@ -2,10 +2,11 @@
 // Pointers are byte offsets into the host-owned memory; the host plans all buffers.
 export { heapBase } from "./memory";
 export * from "./fixedpoint";
-<<<<<<< HEAD
 export * from "./peak";
-=======
 export * from "./f32-gemm";
 export * from "./f32-conv";
 export * from "./f32-pool";
->>>>>>> kernels-fp32
+export * from "./qs8-pool";
+export * from "./qs8-add";
+export * from "./quantize";
+export * from "./layout";

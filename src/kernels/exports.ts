@@ -4,7 +4,17 @@ import type { FixedPointExports } from "./fixed-point.js";
 import type { F32GemmExports } from "./f32-gemm.js";
 import type { F32ConvExports } from "./f32-conv.js";
 import type { F32PoolExports } from "./f32-pool.js";
+import type { LayoutExports } from "./layout.js";
+import type { Qs8AddExports } from "./qs8-add.js";
+import type { Qs8PoolExports } from "./qs8-pool.js";
+import type { QuantizeExports } from "./quantize.js";
 
-export type KernelExports = Record<string, unknown> & {
-  heapBase(): number;
-} & FixedPointExports & F32GemmExports & F32ConvExports & F32PoolExports;
+export type KernelExports = Record<string, unknown> & { heapBase(): number }
+  & FixedPointExports
+  & F32GemmExports
+  & F32ConvExports
+  & F32PoolExports
+  & Qs8PoolExports
+  & Qs8AddExports
+  & QuantizeExports
+  & LayoutExports;

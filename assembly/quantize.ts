@@ -1,0 +1,86 @@
+// fp32 <-> int8 over whole tensors (DESIGN.md 2): ONNX QuantizeLinear / DequantizeLinear semantics,
+// per tensor or per channel along the innermost (NHWC channel) axis.
+import { dequantize16, dequantizeLanes, dequantizeOne, quantize16, quantizeLanes, quantizeOne } from "./affine-lanes";
+
+/**
+ * out[i] = clamp(roundHalfToEven(x[i] / scale) + zeroPoint, qmin, qmax) for n f32 values, the
+ * division in f32; NaN gives zeroPoint, +-Inf saturate. qmin..qmax (within int8) sets the bit width.
+ */
+export function qs8_quantize_f32(x: usize, n: i32, scale: f32, zeroPoint: i32, qmin: i32, qmax: i32, out: usize): void {
+  const s = f32x4.splat(scale);
+  const z = i32x4.splat(zeroPoint);
+  const lo = i32x4.splat(qmin - zeroPoint);
+  const hi = i32x4.splat(qmax - zeroPoint);
+  const vectorEnd = n & ~15;
+  for (let i = 0; i < vectorEnd; i += 16) {
+    v128.store(out + <usize>i, quantize16(x + (<usize>i << 2), s, z, lo, hi));
+  }
+  for (let i = vectorEnd; i < n; i++) {
+    store<i8>(out + <usize>i, quantizeOne(load<f32>(x + (<usize>i << 2)), scale, zeroPoint, qmin, qmax));
+  }
+}
+
+/** out[i] = scale * (q[i] - zeroPoint) in f32 for n int8 values. */
+export function qs8_dequantize_f32(q: usize, n: i32, scale: f32, zeroPoint: i32, out: usize): void {
+  const s = f32x4.splat(scale);
+  const z = i32x4.splat(zeroPoint);
+  const vectorEnd = n & ~15;
+  for (let i = 0; i < vectorEnd; i += 16) {
+    dequantize16(v128.load(q + <usize>i), s, z, out + (<usize>i << 2));
+  }
+  for (let i = vectorEnd; i < n; i++) {
+    store<f32>(out + (<usize>i << 2), dequantizeOne(load<i8>(q + <usize>i), scale, zeroPoint));
+  }
+}
+
+/**
+ * qs8_quantize_f32 over rows x channels with scale[c] (f32) and zeroPoint[c] (int32) for column c.
+ * Every zeroPoint[c] lies in qmin..qmax.
+ */
+export function qs8_quantize_f32_per_channel(
+  x: usize, rows: i32, channels: i32, scale: usize, zeroPoint: usize, qmin: i32, qmax: i32, out: usize,
+): void {
+  const vectorChannels = channels & ~3;
+  const qminLanes = i32x4.splat(qmin);
+  const qmaxLanes = i32x4.splat(qmax);
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>r * <usize>channels;
+    for (let c = 0; c < vectorChannels; c += 4) {
+      const z = v128.load(zeroPoint + (<usize>c << 2));
+      const q = quantizeLanes(
+        v128.load(x + ((row + <usize>c) << 2)), v128.load(scale + (<usize>c << 2)), z,
+        i32x4.sub(qminLanes, z), i32x4.sub(qmaxLanes, z),
+      );
+      const packed = i16x8.narrow_i32x4_s(q, q);
+      v128.store32_lane(out + row + <usize>c, i8x16.narrow_i16x8_s(packed, packed), 0);
+    }
+    for (let c = vectorChannels; c < channels; c++) {
+      const value = quantizeOne(
+        load<f32>(x + ((row + <usize>c) << 2)), load<f32>(scale + (<usize>c << 2)),
+        load<i32>(zeroPoint + (<usize>c << 2)), qmin, qmax,
+      );
+      store<i8>(out + row + <usize>c, value);
+    }
+  }
+}
+
+/** qs8_dequantize_f32 over rows x channels with scale[c] (f32) and zeroPoint[c] (int32) for column c. */
+export function qs8_dequantize_f32_per_channel(
+  q: usize, rows: i32, channels: i32, scale: usize, zeroPoint: usize, out: usize,
+): void {
+  const vectorChannels = channels & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>r * <usize>channels;
+    for (let c = 0; c < vectorChannels; c += 4) {
+      const lanes = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(q + row + <usize>c)));
+      const r32 = dequantizeLanes(lanes, v128.load(scale + (<usize>c << 2)), v128.load(zeroPoint + (<usize>c << 2)));
+      v128.store(out + ((row + <usize>c) << 2), r32);
+    }
+    for (let c = vectorChannels; c < channels; c++) {
+      const value = dequantizeOne(
+        load<i8>(q + row + <usize>c), load<f32>(scale + (<usize>c << 2)), load<i32>(zeroPoint + (<usize>c << 2)),
+      );
+      store<f32>(out + ((row + <usize>c) << 2), value);
+    }
+  }
+}
