@@ -119,23 +119,44 @@ function observerFor(options: QuantizeStaticOptions, name: string): TensorObserv
   return createObserver(method, { name, percentile: options.percentile }) as TensorObserver;
 }
 
-/** Runs the calibration batches through the fp32 graph and returns an observer per tensor. */
-async function calibrate(
-  graph: Graph,
-  plan: QuantPlan,
+/** Observed activation statistics of one model, reusable for several bit widths and granularities. */
+export interface Calibration {
+  /** The optimised fp32 graph the statistics belong to. */
+  readonly graph: Graph;
+  readonly observers: ReadonlyMap<string, TensorObserver>;
+  readonly batches: number;
+}
+
+function prepareGraph(model: Graph): Graph {
+  const graph = inferShapes(optimizeGraph(cloneGraph(model), { level: "all", skip: ["activation-fusion"] }));
+  if ((graph.opsets[""] ?? 0) < 13) {
+    throw new UnsupportedError(`static quantization needs opset >= 13 (per-axis DequantizeLinear); the model has ${graph.opsets[""]}`);
+  }
+  return graph;
+}
+
+/** Runs the calibration batches through the fp32 graph with an observer on every tensor to quantize. */
+export async function calibrate(
+  model: Uint8Array | Graph,
   data: Iterable<CalibrationFeeds> | AsyncIterable<CalibrationFeeds>,
-  options: QuantizeStaticOptions,
-): Promise<Map<string, TensorObserver>> {
+  options: QuantizeStaticOptions = {},
+): Promise<Calibration> {
+  const graph = prepareGraph(model instanceof Uint8Array ? readOnnxModel(model) : model);
+  const plan = planQuantization(graph, options);
   const session = await InferenceSession.create(graph, { skipPasses: ["activation-fusion"] });
   const observers = new Map([...plan.observed].map((name) => [name, observerFor(options, name)]));
-  const batches = Array.isArray(data) ? data.length : undefined;
-  let batch = 0;
+  const total = Array.isArray(data) ? data.length : undefined;
+  let batches = 0;
   for await (const feeds of data) {
     session.runSync(feeds, (name, values) => observers.get(name)?.observe(values));
-    options.onProgress?.(++batch, batches);
+    options.onProgress?.(++batches, total);
   }
-  if (batch === 0) throw new InvalidArgumentError("calibration data is empty: at least one batch is needed");
-  return observers;
+  if (batches === 0) throw new InvalidArgumentError("calibration data is empty: at least one batch is needed");
+  return { graph, observers, batches };
+}
+
+function isCalibration(value: unknown): value is Calibration {
+  return typeof value === "object" && value !== null && "observers" in value && "graph" in value;
 }
 
 function activationQuant(observer: TensorObserver, bits: number, symmetric: boolean): ActivationQuant {
@@ -211,29 +232,23 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
   node.inputs[2] = insertConstantDq(graph, biasName, quantizeBias(bias, inputScale, channelScales), [outChannels], biasScales, 0);
 }
 
-async function loadGraph(model: Uint8Array | Graph): Promise<Graph> {
-  return model instanceof Uint8Array ? readOnnxModel(model) : model;
-}
-
 /**
  * Quantizes an fp32 model: weights symmetric per channel (per tensor on request), activations
  * asymmetric per tensor, biases int32, all at the requested widths. The result runs on integer
- * kernels in InferenceSession and saves as a QDQ ONNX model.
+ * kernels in InferenceSession and saves as a QDQ ONNX model. `calibration` is either the
+ * calibration batches or the result of `calibrate` (to quantize one model several ways).
  */
 export async function quantizeStatic(
   model: Uint8Array | Graph,
-  calibrationData: Iterable<CalibrationFeeds> | AsyncIterable<CalibrationFeeds>,
+  calibration: Iterable<CalibrationFeeds> | AsyncIterable<CalibrationFeeds> | Calibration,
   options: QuantizeStaticOptions = {},
 ): Promise<QuantizedModel> {
-  const source = await loadGraph(model);
-  const graph = inferShapes(optimizeGraph(cloneGraph(source), { level: "all", skip: ["activation-fusion"] }));
-  if ((graph.opsets[""] ?? 0) < 13) {
-    throw new UnsupportedError(`static quantization needs opset >= 13 (per-axis DequantizeLinear); the model has ${graph.opsets[""]}`);
-  }
+  const { graph, observers } = isCalibration(calibration) ? calibration : await calibrate(model, calibration, options);
   const plan = planQuantization(graph, options);
-  const observers = await calibrate(graph, plan, calibrationData, options);
   const quant = new Map<string, ActivationQuant>();
-  for (const [name, observer] of observers) {
+  for (const name of plan.observed) {
+    const observer = observers.get(name);
+    if (!observer) throw new QuantizationError("tensor was not observed during calibration (different nodesToExclude?)", { tensor: name });
     quant.set(name, activationQuant(observer, plan.bits.get(name) ?? 8, options.symmetricActivation ?? false));
   }
   for (const [name, shared] of plan.sharedWith) quant.set(name, quant.get(shared)!);
@@ -251,4 +266,3 @@ export async function quantizeStatic(
   pruneUnusedValues(result);
   return { graph: result, toBytes: () => writeOnnxModel(result) };
 }
-
