@@ -78,12 +78,13 @@ function fromRaw(raw: Uint8Array, type: ElementType, count: number, tensor: stri
       for (let i = 0; i < count; i++) data[i] = view.getBigInt64(8 * i, true);
       return data;
     }
+    // protobufjs hands out a Node Buffer, whose slice() is a view: copy through the constructor.
     case "int8":
       expectLength(tensor, raw.length, count, "raw_data (bytes)");
-      return new Int8Array(raw.slice().buffer);
+      return new Int8Array(new Uint8Array(raw).buffer);
     case "uint8":
       expectLength(tensor, raw.length, count, "raw_data (bytes)");
-      return raw.slice();
+      return new Uint8Array(raw);
   }
 }
 
