@@ -10,3 +10,5 @@ export * from "./qs8-pool";
 export * from "./qs8-add";
 export * from "./quantize";
 export * from "./layout";
+export * from "./qs8-gemm";
+export * from "./qs8-conv";

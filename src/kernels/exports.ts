@@ -18,3 +18,11 @@ export type KernelExports = Record<string, unknown> & { heapBase(): number }
   & Qs8AddExports
   & QuantizeExports
   & LayoutExports;
+import type { Qs8GemmExports } from "./qs8-gemm.js";
+import type { Qs8Conv2dExports } from "./qs8-conv.js";
+
+export type KernelExports = Record<string, unknown> & {
+  heapBase(): number;
+} & FixedPointExports &
+  Qs8GemmExports &
+  Qs8Conv2dExports;

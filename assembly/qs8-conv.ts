@@ -1,0 +1,223 @@
+// int8 2-D convolution with fused requantization, NHWC activations. Padded positions read as the
+// input zero point Z_x (real 0), so the pack-time fold accInit = b - Z_x * sum(w) stays exact.
+//
+// qs8_conv2d (any groups): each tile of four output pixels of one group is gathered (im2col) and
+// widened to int16 into the scratch, then multiplied by the group's packed weights with the GEMM
+// micro-kernel (qs8-microkernel.ts). The im2col order of a row is (ky, kx, ci).
+//
+// qs8_conv2d_depthwise (groups == inC, outC = inC * depthMultiplier): direct loops, SIMD over 8
+// channels, two taps per i32x4.dot_i16x8_s (the inputs of taps t and t+1 interleaved as int16
+// pairs). Packed weights, for each multiplier index j and each block of 8 input channels:
+//
+//   block = header (DW_HEADER bytes: 7 requantization fields x 8 int32 lanes)
+//         | ceil(T / 2) tap pairs x 8 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (32 bytes)
+//
+// with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
+import {
+  QS8_TILE_ROWS, fillRow, narrowToBytes, qs8PairBlockBytes, qs8_gemm_1x2, qs8_gemm_4x2,
+  requantizeAccumulators, widenRow,
+} from "./qs8-microkernel";
+
+const DW_LANES = 8;
+/** Bytes of the per-block requantization header of the depthwise packing. */
+const DW_HEADER: usize = 224;
+const DW_FIELD_STRIDE: usize = 32;
+/** Bytes of packed int16 weights per tap pair and block of 8 channels. */
+const DW_PAIR_BYTES: usize = 32;
+
+/**
+ * Writes the im2col row of output pixel `pixel` (flattened over batch, outH, outW) for channel
+ * group `group` at `dst` as kPadded int16 values.
+ */
+// @ts-ignore: decorator
+@inline
+function im2colRow(
+  dst: usize, input: usize, pixel: i32, group: i32,
+  inH: i32, inW: i32, inC: i32, inCPerGroup: i32, outH: i32, outW: i32,
+  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32, inputZeroPoint: i32, kPadded: i32,
+): void {
+  const ox = pixel % outW;
+  const rest = pixel / outW;
+  const oy = rest % outH;
+  const image = input + <usize>(rest / outH) * <usize>inH * <usize>inW * <usize>inC + <usize>(group * inCPerGroup);
+  const iy0 = oy * strideH - padTop;
+  const ix0 = ox * strideW - padLeft;
+  const tapBytes = <usize>inCPerGroup << 1;
+  // A whole kernel row is one contiguous run of input when taps are adjacent and inside the image.
+  const rowRun = dilationW == 1 && inCPerGroup == inC && ix0 >= 0 && ix0 + kernelW <= inW;
+  let d = dst;
+  for (let ky = 0; ky < kernelH; ky++) {
+    const iy = iy0 + ky * dilationH;
+    if (iy < 0 || iy >= inH) {
+      fillRow(d, kernelW * inCPerGroup, inputZeroPoint);
+      d += tapBytes * <usize>kernelW;
+      continue;
+    }
+    const line = image + <usize>iy * <usize>inW * <usize>inC;
+    if (rowRun) {
+      widenRow(line + <usize>ix0 * <usize>inC, kernelW * inC, d, kernelW * inC);
+      d += tapBytes * <usize>kernelW;
+      continue;
+    }
+    for (let kx = 0; kx < kernelW; kx++) {
+      const ix = ix0 + kx * dilationW;
+      if (ix < 0 || ix >= inW) fillRow(d, inCPerGroup, inputZeroPoint);
+      else widenRow(line + <usize>ix * <usize>inC, inCPerGroup, d, inCPerGroup);
+      d += tapBytes;
+    }
+  }
+  const K = kernelH * kernelW * inCPerGroup;
+  for (let k = K; k < kPadded; k++) store<i16>(dst + (<usize>k << 1), 0);
+}
+
+/**
+ * General int8 convolution. input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC],
+ * `packed` from packQs8Conv2d (per group: ceil(outC/groups / 2) GEMM blocks over
+ * K = kernelH * kernelW * inC/groups), scratch of 4 * 2 * roundUp(K, 8) bytes
+ * (2 * roundUp(K, 8) when batch * outH * outW < 4).
+ */
+export function qs8_conv2d(
+  input: usize, output: usize, packed: usize, scratch: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32, groups: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const inCPerGroup = inC / groups;
+  const outCPerGroup = outC / groups;
+  const kPadded = (kernelH * kernelW * inCPerGroup + 7) & ~7;
+  const rowBytes = <usize>kPadded << 1;
+  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * qs8PairBlockBytes(kPadded);
+  const pixels = batch * outH * outW;
+  for (let g = 0; g < groups; g++) {
+    const blocks = packed + <usize>g * groupBytes;
+    const out = output + <usize>(g * outCPerGroup);
+    let p = 0;
+    for (; p + QS8_TILE_ROWS <= pixels; p += QS8_TILE_ROWS) {
+      for (let r = 0; r < QS8_TILE_ROWS; r++) {
+        im2colRow(
+          scratch + <usize>r * rowBytes, input, p + r, g, inH, inW, inC, inCPerGroup, outH, outW,
+          kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, kPadded,
+        );
+      }
+      qs8_gemm_4x2(scratch, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, <usize>outC, outputZeroPoint, qmin, qmax);
+    }
+    for (; p < pixels; p++) {
+      im2colRow(
+        scratch, input, p, g, inH, inW, inC, inCPerGroup, outH, outW,
+        kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, kPadded,
+      );
+      qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, outputZeroPoint, qmin, qmax);
+    }
+  }
+}
+
+/**
+ * Eight channels of one depthwise output pixel: `taps` is a table of 2 * pairs input pointers
+ * (one per tap, padding taps pointing at a row of Z_x), each read at byte `offset`. Returns the
+ * eight requantized int8 results in the low 8 bytes.
+ */
+function depthwiseBlock(
+  taps: usize, pairs: i32, offset: usize, block: usize,
+  zero: v128, lowest: v128, highest: v128,
+): v128 {
+  let accLow = i32x4.splat(0);
+  let accHigh = accLow;
+  let w = block + DW_HEADER;
+  for (let p = 0; p < pairs; p++) {
+    const table = taps + (<usize>p << 3);
+    const first = v128.load8x8_s(<usize>load<u32>(table) + offset);
+    const second = v128.load8x8_s(<usize>load<u32>(table, 4) + offset);
+    accLow = i32x4.add(accLow, i32x4.dot_i16x8_s(i16x8.shuffle(first, second, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(w)));
+    accHigh = i32x4.add(accHigh, i32x4.dot_i16x8_s(i16x8.shuffle(first, second, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(w, 16)));
+    w += DW_PAIR_BYTES;
+  }
+  const low = requantizeAccumulators(accLow, block, DW_FIELD_STRIDE, zero, lowest, highest);
+  const high = requantizeAccumulators(accHigh, block + 16, DW_FIELD_STRIDE, zero, lowest, highest);
+  return narrowToBytes(low, high);
+}
+
+/** Stores the low `count` bytes of `bytes` at dst, dst + stride, ... */
+// @ts-ignore: decorator
+@inline
+function storeBytesStrided(dst: usize, stride: usize, bytes: v128, count: i32): void {
+  let value = i64x2.extract_lane(bytes, 0);
+  for (let i = 0; i < count; i++) {
+    store<u8>(dst + <usize>i * stride, <u8>value);
+    value >>= 8;
+  }
+}
+
+/**
+ * Depthwise int8 convolution (groups == channels, outC = channels * depthMultiplier).
+ * input int8 [batch, inH, inW, channels], output int8 [batch, outH, outW, outC], `packed` from
+ * packQs8Conv2d, scratch of 32 * ceil(kernelH * kernelW / 2) + channels bytes:
+ * [tap pointers | staging pointers | staging (8 bytes per tap) | a row of Z_x].
+ * The channel tail (channels % 8) is staged so that no load reads outside the input.
+ */
+export function qs8_conv2d_depthwise(
+  input: usize, output: usize, packed: usize, scratch: usize,
+  batch: i32, inH: i32, inW: i32, channels: i32, outH: i32, outW: i32, depthMultiplier: i32,
+  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const pairs = (kernelH * kernelW + 1) >> 1;
+  const slots = pairs << 1;
+  const taps = scratch;
+  const stagedTaps = taps + (<usize>slots << 2);
+  const staging = stagedTaps + (<usize>slots << 2);
+  const zeroRow = staging + (<usize>slots << 3);
+  memory.fill(zeroRow, <u8>inputZeroPoint, <usize>channels);
+  for (let s = 0; s < slots; s++) {
+    store<u32>(taps + (<usize>s << 2), <u32>zeroRow);
+    store<u32>(stagedTaps + (<usize>s << 2), <u32>(staging + (<usize>s << 3)));
+  }
+  const zero = i32x4.splat(outputZeroPoint);
+  const lowest = i32x4.splat(qmin - outputZeroPoint);
+  const highest = i32x4.splat(qmax - outputZeroPoint);
+  const outC = channels * depthMultiplier;
+  const fullChannels = channels & ~(DW_LANES - 1);
+  const tail = channels - fullChannels;
+  const blockBytes = DW_HEADER + <usize>pairs * DW_PAIR_BYTES;
+  const pixelBytes = <usize>channels;
+  let out = output;
+  for (let b = 0; b < batch; b++) {
+    const image = input + <usize>b * <usize>inH * <usize>inW * pixelBytes;
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        let slot = taps;
+        for (let ky = 0; ky < kernelH; ky++) {
+          const iy = oy * strideH - padTop + ky * dilationH;
+          for (let kx = 0; kx < kernelW; kx++) {
+            const ix = ox * strideW - padLeft + kx * dilationW;
+            const inside = iy >= 0 && iy < inH && ix >= 0 && ix < inW;
+            store<u32>(slot, <u32>(inside ? image + (<usize>iy * <usize>inW + <usize>ix) * pixelBytes : zeroRow));
+            slot += 4;
+          }
+        }
+        if (tail > 0) {
+          for (let s = 0; s < slots; s++) {
+            memory.copy(staging + (<usize>s << 3), <usize>load<u32>(taps + (<usize>s << 2)) + <usize>fullChannels, <usize>tail);
+          }
+        }
+        let block = packed;
+        for (let j = 0; j < depthMultiplier; j++) {
+          for (let c = 0; c < fullChannels; c += DW_LANES) {
+            const bytes = depthwiseBlock(taps, pairs, <usize>c, block, zero, lowest, highest);
+            if (depthMultiplier == 1) v128.store64_lane(out + <usize>c, bytes, 0);
+            else storeBytesStrided(out + <usize>(c * depthMultiplier + j), <usize>depthMultiplier, bytes, DW_LANES);
+            block += blockBytes;
+          }
+          if (tail > 0) {
+            const bytes = depthwiseBlock(stagedTaps, pairs, 0, block, zero, lowest, highest);
+            storeBytesStrided(out + <usize>(fullChannels * depthMultiplier + j), <usize>depthMultiplier, bytes, tail);
+            block += blockBytes;
+          }
+        }
+        out += <usize>outC;
+      }
+    }
+  }
+}

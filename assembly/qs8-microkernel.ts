@@ -1,0 +1,194 @@
+// The int8 GEMM micro-kernels shared by qs8_gemm and qs8_conv2d (not exported from the module).
+//
+// Operands. The left-hand rows are int8 activations widened to int16 ahead of time into a scratch
+// of `rowBytes = 2 * kPadded` bytes per row (kPadded = K rounded up to 8, padding zero), so the
+// inner loop reads 8 values with one plain load. Weights stay int8, packed per block of two
+// output channels:
+//
+//   block = header (QS8_PAIR_HEADER bytes) | kPadded/8 groups of [8 weights of channel 0 | 8 of channel 1]
+//
+// so the loop reads them sequentially and widens them with v128.load8x8_s. Padded weights are 0.
+// The header holds the channels' requantization constants (see requantizeAccumulators) as seven
+// i32x4 vectors with lanes [c0, c1, c0, c1], matching the reduced 2x2 (rows x channels) quads.
+//
+// Each multiply-accumulate step is i32x4.dot_i16x8_s: four lanes each summing two products along
+// K; a tile's accumulators are reduced across lanes once, after the K loop.
+
+/** Bytes of the per-pair constants at the head of each packed GEMM block: 7 fields of 16 bytes. */
+export const QS8_PAIR_HEADER: usize = 112;
+/** Byte distance between two fields of a requantization header (one i32x4 each). */
+const PAIR_FIELD_STRIDE: usize = 16;
+/** Rows of a qs8_gemm_4x2 tile. */
+export const QS8_TILE_ROWS = 4;
+/** Packed bytes per block of two channels for a padded reduction length. */
+// @ts-ignore: decorator
+@inline
+export function qs8PairBlockBytes(kPadded: i32): usize {
+  return QS8_PAIR_HEADER + (<usize>kPadded << 1);
+}
+
+/** The high 32-bit halves of the four i64 lanes of a and b. */
+// @ts-ignore: decorator
+@inline
+function highHalves(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+}
+
+/**
+ * clamp(multiplyByQuantizedMultiplier(acc + init, M0, shift) + Z_y, qmin, qmax) on four lanes,
+ * bit-exact with fixedpoint.ts (the register form of qs8_requantize). The per-lane constants are
+ * precomputed at pack time and read as seven i32x4 fields, `stride` bytes apart, from `params`:
+ *   0 init      accumulator start (bias - Z_x * sum of weights)
+ *   1 leftPow   2^max(shift, 0)                   (the left shift, wrapping like int32)
+ *   2 m0        M0 in [0, 2^31)
+ *   3 pow       2^(31 - e) for e = max(-shift, 0) >= 1; unused when e = 0
+ *   4 exact     -1 where e = 0 (no right shift), else 0
+ *   5 mask      2^e - 1
+ *   6 halfMask  mask >> 1
+ * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
+  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+  const m0 = v128.load(params + stride * 2);
+  // saturatingRoundingDoublingHighMul = floor((x*M0 + 2^30) / 2^31) = high32(2*x*M0 + 2^31); M0 >= 0
+  // keeps |x*M0| < 2^62, so nothing overflows and the saturating case cannot occur.
+  const nudge = i64x2.splat(0x80000000);
+  const productLow = i64x2.extmul_low_i32x4_s(x, m0);
+  const productHigh = i64x2.extmul_high_i32x4_s(x, m0);
+  const high = highHalves(
+    i64x2.add(i64x2.add(productLow, productLow), nudge),
+    i64x2.add(i64x2.add(productHigh, productHigh), nudge),
+  );
+  // roundingDivideByPOT(high, e) = floor(high / 2^e) + (remainder > threshold ? 1 : 0), with the
+  // per-lane floor as high32(2 * high * 2^(31 - e)) (SIMD shifts take one count for all lanes).
+  const pow = v128.load(params + stride * 3);
+  const scaledLow = i64x2.extmul_low_i32x4_s(high, pow);
+  const scaledHigh = i64x2.extmul_high_i32x4_s(high, pow);
+  const shifted = highHalves(i64x2.add(scaledLow, scaledLow), i64x2.add(scaledHigh, scaledHigh));
+  const floor = v128.bitselect(high, shifted, v128.load(params + stride * 4));
+  const remainder = v128.and(high, v128.load(params + stride * 5));
+  const threshold = i32x4.sub(v128.load(params + stride * 6), i32x4.shr_s(high, 31));
+  const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
+  return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
+}
+
+/** [sum(a), sum(b), sum(c), sum(d)]: the lane sums of four accumulators. */
+// @ts-ignore: decorator
+@inline
+function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/** Narrows two i32x4 (values already within int8) into the low 8 bytes of a v128. */
+// @ts-ignore: decorator
+@inline
+export function narrowToBytes(a: v128, b: v128): v128 {
+  const halves = i16x8.narrow_i32x4_s(a, b);
+  return i8x16.narrow_i16x8_s(halves, halves);
+}
+
+/** Widens `length` int8 values to int16 at `dst`, then zero-fills up to `paddedLength`. */
+export function widenRow(src: usize, length: i32, dst: usize, paddedLength: i32): void {
+  let k = 0;
+  for (; k + 8 <= length; k += 8) {
+    v128.store(dst + (<usize>k << 1), v128.load8x8_s(src + <usize>k));
+  }
+  for (; k < length; k++) store<i16>(dst + (<usize>k << 1), load<i8>(src + <usize>k));
+  for (; k < paddedLength; k++) store<i16>(dst + (<usize>k << 1), 0);
+}
+
+/** Writes `length` int16 copies of `value` at `dst`. */
+export function fillRow(dst: usize, length: i32, value: i32): void {
+  const splat = i16x8.splat(<i16>value);
+  let k = 0;
+  for (; k + 8 <= length; k += 8) v128.store(dst + (<usize>k << 1), splat);
+  for (; k < length; k++) store<i16>(dst + (<usize>k << 1), <i16>value);
+}
+
+/**
+ * Four rows by `channels` output channels: out[r * outStride + c] for r < 4, c < channels.
+ * `rows` holds four widened rows of `rowBytes` bytes; `blocks` points at ceil(channels / 2)
+ * consecutive packed blocks of QS8_PAIR_HEADER + rowBytes bytes.
+ */
+export function qs8_gemm_4x2(
+  rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
+  zeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const zero = i32x4.splat(zeroPoint);
+  const lowest = i32x4.splat(qmin - zeroPoint);
+  const highest = i32x4.splat(qmax - zeroPoint);
+  const row1 = rows + rowBytes;
+  const row2 = row1 + rowBytes;
+  const row3 = row2 + rowBytes;
+  let block = blocks;
+  for (let c = 0; c < channels; c += 2) {
+    let w = block + QS8_PAIR_HEADER;
+    let acc00 = i32x4.splat(0), acc01 = acc00, acc10 = acc00, acc11 = acc00;
+    let acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+    for (let k: usize = 0; k < rowBytes; k += 16) {
+      const w0 = v128.load8x8_s(w);
+      const w1 = v128.load8x8_s(w, 8);
+      w += 16;
+      const x0 = v128.load(rows + k);
+      acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(x0, w0));
+      acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(x0, w1));
+      const x1 = v128.load(row1 + k);
+      acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(x1, w0));
+      acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(x1, w1));
+      const x2 = v128.load(row2 + k);
+      acc20 = i32x4.add(acc20, i32x4.dot_i16x8_s(x2, w0));
+      acc21 = i32x4.add(acc21, i32x4.dot_i16x8_s(x2, w1));
+      const x3 = v128.load(row3 + k);
+      acc30 = i32x4.add(acc30, i32x4.dot_i16x8_s(x3, w0));
+      acc31 = i32x4.add(acc31, i32x4.dot_i16x8_s(x3, w1));
+    }
+    // Lanes [r0c0, r0c1, r1c0, r1c1] and [r2c0, r2c1, r3c0, r3c1].
+    const top = requantizeAccumulators(laneSums(acc00, acc01, acc10, acc11), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const bottom = requantizeAccumulators(laneSums(acc20, acc21, acc30, acc31), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const bytes = narrowToBytes(top, bottom);
+    const o = out + <usize>c;
+    if (c + 2 <= channels) {
+      v128.store16_lane(o, bytes, 0);
+      v128.store16_lane(o + outStride, bytes, 1);
+      v128.store16_lane(o + outStride * 2, bytes, 2);
+      v128.store16_lane(o + outStride * 3, bytes, 3);
+    } else {
+      v128.store8_lane(o, bytes, 0);
+      v128.store8_lane(o + outStride, bytes, 2);
+      v128.store8_lane(o + outStride * 2, bytes, 4);
+      v128.store8_lane(o + outStride * 3, bytes, 6);
+    }
+    block = w;
+  }
+}
+
+/** One row by `channels` output channels; operands as in qs8_gemm_4x2. */
+export function qs8_gemm_1x2(
+  row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
+  zeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const zero = i32x4.splat(zeroPoint);
+  const lowest = i32x4.splat(qmin - zeroPoint);
+  const highest = i32x4.splat(qmax - zeroPoint);
+  let block = blocks;
+  for (let c = 0; c < channels; c += 2) {
+    let w = block + QS8_PAIR_HEADER;
+    let acc0 = i32x4.splat(0), acc1 = acc0;
+    for (let k: usize = 0; k < rowBytes; k += 16) {
+      const x = v128.load(row + k);
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(x, v128.load8x8_s(w)));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(x, v128.load8x8_s(w, 8)));
+      w += 16;
+    }
+    const y = requantizeAccumulators(laneSums(acc0, acc1, acc0, acc1), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const bytes = narrowToBytes(y, y);
+    const o = out + <usize>c;
+    if (c + 2 <= channels) v128.store16_lane(o, bytes, 0);
+    else v128.store8_lane(o, bytes, 0);
+    block = w;
+  }
+}

@@ -1,0 +1,234 @@
+// Host side of the int8 convolutions (assembly/qs8-conv.ts): packs OIHW weights once into the
+// general (im2col + GEMM micro-kernel) or the depthwise layout, validates every call.
+import { ShapeError } from "../errors.js";
+import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
+import type { KernelInstance } from "./module.js";
+import {
+  QS8_REQUANT_FIELDS,
+  accumulatorInit,
+  qs8PairBlocksBytes,
+  requireDisjoint,
+  requirePositiveInteger,
+  requireSameInstance,
+  roundUp,
+  validateRequantParams,
+  writeQs8PairBlocks,
+  writeRequantFields,
+  type Qs8RequantParams,
+} from "./qs8-gemm.js";
+import { conv2dOutputHW, validateConv2dShape, type Conv2dShape } from "./shapes.js";
+
+type Ptr = number;
+
+export interface Qs8Conv2dExports {
+  qs8_conv2d(
+    input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+    padTop: number, padLeft: number, groups: number,
+    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
+  ): void;
+  qs8_conv2d_depthwise(
+    input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
+    batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, depthMultiplier: number,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+    padTop: number, padLeft: number,
+    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
+  ): void;
+}
+
+export interface Qs8Conv2dParams extends Qs8RequantParams {
+  /** int8 [outC, inCPerGroup, kernelH, kernelW] (ONNX OIHW). */
+  readonly weights: Int8Array;
+  readonly outC: number;
+  readonly inCPerGroup: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly groups: number;
+}
+
+/**
+ * Weights and requantization constants in a convolution kernel's layout.
+ * "gemm": per group, ceil(outC/groups / 2) GEMM pair blocks over K = kernelH*kernelW*inCPerGroup in
+ * (ky, kx, ci) order (assembly/qs8-microkernel.ts). "depthwise" (inCPerGroup == 1, groups > 1):
+ * see assembly/qs8-conv.ts.
+ */
+export interface PackedQs8Conv2d {
+  readonly kernels: KernelInstance;
+  readonly kind: "gemm" | "depthwise";
+  readonly outC: number;
+  readonly inCPerGroup: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly groups: number;
+  readonly inputZeroPoint: number;
+  readonly outputZeroPoint: number;
+  readonly qmin: number;
+  readonly qmax: number;
+  readonly buffer: WasmBuffer;
+}
+
+const DEPTHWISE_LANES = 8;
+/** DW_HEADER, DW_PAIR_BYTES in assembly/qs8-conv.ts. */
+const DEPTHWISE_HEADER_BYTES = QS8_REQUANT_FIELDS * DEPTHWISE_LANES * 4;
+const DEPTHWISE_PAIR_BYTES = 32;
+const TILE_ROWS = 4;
+
+/** The (ky, kx, ci)-ordered [outC/groups, K] weights of one group, from OIHW. */
+function groupWeightsForIm2col(params: Qs8Conv2dParams, group: number): Int8Array {
+  const { weights, inCPerGroup, kernelH, kernelW } = params;
+  const outCPerGroup = params.outC / params.groups;
+  const taps = kernelH * kernelW;
+  const K = taps * inCPerGroup;
+  const reordered = new Int8Array(outCPerGroup * K);
+  for (let n = 0; n < outCPerGroup; n++) {
+    const oc = group * outCPerGroup + n;
+    for (let ci = 0; ci < inCPerGroup; ci++) {
+      for (let t = 0; t < taps; t++) reordered[n * K + t * inCPerGroup + ci] = weights[(oc * inCPerGroup + ci) * taps + t];
+    }
+  }
+  return reordered;
+}
+
+function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+  const outCPerGroup = params.outC / params.groups;
+  const K = params.kernelH * params.kernelW * params.inCPerGroup;
+  const groupBytes = qs8PairBlocksBytes(outCPerGroup, K);
+  const buffer = arena.alloc("int8", params.groups * groupBytes);
+  for (let g = 0; g < params.groups; g++) {
+    const channels = (array: Int32Array) => array.subarray(g * outCPerGroup, (g + 1) * outCPerGroup);
+    writeQs8PairBlocks(
+      arena.kernels.memory.buffer, buffer.ptr + g * groupBytes, groupWeightsForIm2col(params, g), outCPerGroup, K,
+      channels(init), channels(params.multiplier), channels(params.shift),
+    );
+  }
+  return buffer;
+}
+
+function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+  const { weights, groups: channels, outC } = params;
+  const multiplier = outC / channels;
+  const taps = params.kernelH * params.kernelW;
+  const pairs = Math.ceil(taps / 2);
+  const blocks = Math.ceil(channels / DEPTHWISE_LANES);
+  const blockBytes = DEPTHWISE_HEADER_BYTES + pairs * DEPTHWISE_PAIR_BYTES;
+  const buffer = arena.alloc("int8", multiplier * blocks * blockBytes);
+  const memory = arena.kernels.memory.buffer;
+  new Uint8Array(memory, buffer.ptr, buffer.length).fill(0);
+  const ints = new Int32Array(memory, buffer.ptr, buffer.length / 4);
+  const shorts = new Int16Array(memory, buffer.ptr, buffer.length / 2);
+  for (let j = 0; j < multiplier; j++) {
+    for (let b = 0; b < blocks; b++) {
+      const base = (j * blocks + b) * blockBytes;
+      const laneChannels = Array.from({ length: DEPTHWISE_LANES }, (_, lane) => {
+        const c = b * DEPTHWISE_LANES + lane;
+        return c < channels ? c * multiplier + j : -1;
+      });
+      writeRequantFields(ints, base / 4, DEPTHWISE_LANES, laneChannels, init, params.multiplier, params.shift);
+      laneChannels.forEach((oc, lane) => {
+        if (oc < 0) return;
+        for (let t = 0; t < taps; t++) {
+          const pairStart = (base + DEPTHWISE_HEADER_BYTES + (t >> 1) * DEPTHWISE_PAIR_BYTES) / 2;
+          shorts[pairStart + 2 * lane + (t & 1)] = weights[oc * taps + t];
+        }
+      });
+    }
+  }
+  return buffer;
+}
+
+/** Copies OIHW int8 weights and their requantization into the arena once, in the kernel's layout. */
+export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams): PackedQs8Conv2d {
+  const kernel = "packQs8Conv2d";
+  const { weights, outC, inCPerGroup, kernelH, kernelW, groups } = params;
+  for (const [name, value] of Object.entries({ outC, inCPerGroup, kernelH, kernelW, groups })) {
+    requirePositiveInteger(kernel, name, value);
+  }
+  if (outC % groups !== 0) throw new ShapeError(`${kernel}: outC ${outC} must be divisible by groups ${groups}`);
+  if (!(weights instanceof Int8Array)) throw new TypeError(`${kernel}: weights must be an Int8Array`);
+  const K = inCPerGroup * kernelH * kernelW;
+  if (weights.length !== outC * K) {
+    throw new ShapeError(
+      `${kernel}: weights have ${weights.length} elements, expected outC * inCPerGroup * kernelH * kernelW = ` +
+        `${outC} * ${inCPerGroup} * ${kernelH} * ${kernelW} = ${outC * K}`,
+    );
+  }
+  validateRequantParams(kernel, outC, params);
+  const init = accumulatorInit(weights, outC, K, params.bias, params.inputZeroPoint);
+  const kind = inCPerGroup === 1 && groups > 1 ? "depthwise" : "gemm";
+  const buffer = kind === "depthwise" ? packDepthwise(arena, params, init) : packGemm(arena, params, init);
+  return {
+    kernels: arena.kernels,
+    kind,
+    outC,
+    inCPerGroup,
+    kernelH,
+    kernelW,
+    groups,
+    inputZeroPoint: params.inputZeroPoint,
+    outputZeroPoint: params.outputZeroPoint,
+    qmin: params.qmin,
+    qmax: params.qmax,
+    buffer,
+  };
+}
+
+function requireMatchingShape(kernel: string, packed: PackedQs8Conv2d, shape: Conv2dShape): void {
+  validateConv2dShape(kernel, shape);
+  const expected = {
+    outC: packed.outC,
+    groups: packed.groups,
+    inC: packed.inCPerGroup * packed.groups,
+    kernelH: packed.kernelH,
+    kernelW: packed.kernelW,
+  };
+  for (const [key, value] of Object.entries(expected)) {
+    const actual = shape[key as keyof typeof expected];
+    if (actual !== value) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${value}`);
+  }
+}
+
+/** int8 scratch elements qs8Conv2d needs for `shape`. */
+export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape): number {
+  requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
+  const taps = packed.kernelH * packed.kernelW;
+  if (packed.kind === "depthwise") return 32 * Math.ceil(taps / 2) + shape.inC;
+  const { outH, outW } = conv2dOutputHW(shape);
+  const rows = shape.batch * outH * outW >= TILE_ROWS ? TILE_ROWS : 1;
+  return rows * 2 * roundUp(taps * packed.inCPerGroup, 8);
+}
+
+/** NHWC int8 convolution: input [batch, inH, inW, inC], output [batch, outH, outW, outC]. */
+export function qs8Conv2d(
+  kernels: KernelInstance,
+  packed: PackedQs8Conv2d,
+  shape: Conv2dShape,
+  input: WasmBuffer,
+  output: WasmBuffer,
+  scratch: WasmBuffer,
+): void {
+  const kernel = "qs8Conv2d";
+  requireSameInstance(kernel, kernels, packed.kernels);
+  const scratchSize = qs8Conv2dScratchSize(packed, shape);
+  const { outH, outW } = conv2dOutputHW(shape);
+  const { batch, inH, inW, inC, outC } = shape;
+  requireBuffer(kernel, "input", input, "int8", batch * inH * inW * inC);
+  requireBuffer(kernel, "output", output, "int8", batch * outH * outW * outC);
+  requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
+  requireDisjoint(kernel, { output, scratch }, { input, packed: packed.buffer });
+  const geometry = [
+    shape.kernelH, shape.kernelW, shape.strideH, shape.strideW, shape.dilationH, shape.dilationW, shape.padTop, shape.padLeft,
+  ] as const;
+  const { inputZeroPoint, outputZeroPoint, qmin, qmax } = packed;
+  if (packed.kind === "depthwise") {
+    kernels.exports.qs8_conv2d_depthwise(
+      input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC / inC,
+      ...geometry, inputZeroPoint, outputZeroPoint, qmin, qmax,
+    );
+  } else {
+    kernels.exports.qs8_conv2d(
+      input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
+      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax,
+    );
+  }
+}
