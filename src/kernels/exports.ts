@@ -8,6 +8,8 @@ import type { LayoutExports } from "./layout.js";
 import type { Qs8AddExports } from "./qs8-add.js";
 import type { Qs8PoolExports } from "./qs8-pool.js";
 import type { QuantizeExports } from "./quantize.js";
+import type { Qs8GemmExports } from "./qs8-gemm.js";
+import type { Qs8Conv2dExports } from "./qs8-conv.js";
 
 export type KernelExports = Record<string, unknown> & { heapBase(): number }
   & FixedPointExports
@@ -17,12 +19,6 @@ export type KernelExports = Record<string, unknown> & { heapBase(): number }
   & Qs8PoolExports
   & Qs8AddExports
   & QuantizeExports
-  & LayoutExports;
-import type { Qs8GemmExports } from "./qs8-gemm.js";
-import type { Qs8Conv2dExports } from "./qs8-conv.js";
-
-export type KernelExports = Record<string, unknown> & {
-  heapBase(): number;
-} & FixedPointExports &
-  Qs8GemmExports &
-  Qs8Conv2dExports;
+  & LayoutExports
+  & Qs8GemmExports
+  & Qs8Conv2dExports;
