@@ -53,6 +53,7 @@ export function quantizeWeights(
     : Float32Array.of(qparamsFromRange(lowest(ranges.min), highest(ranges.max), qparamsOptions, name).scale);
   const channelScales = perChannel ? scales : new Float32Array(channels).fill(scales[0]);
   const codes = quantizePerAxis(weights, dims, ranges.axis, channelScales, new Int32Array(channels), qmin, qmax);
+  // A code range within [-127, 127] always gets an Int8Array (see codeArray).
   return { codes: codes as Int8Array, scales, axis: ranges.axis, perChannel, bits, qmin, qmax };
 }
 
