@@ -58,6 +58,8 @@ function run<I extends Float32Array | Int8Array, O extends Float32Array | Int8Ar
     const x = data instanceof Float32Array ? arena.from("float32", data) : arena.from("int8", data);
     const out = outType === "float32" ? arena.alloc("float32", data.length) : arena.alloc("int8", data.length);
     kernel(arena.kernels, x, shape, out);
+    const unchanged = x.type === "float32" ? bitMismatches(arena.view(x), data as Float32Array) : mismatches(arena.view(x), data as Int8Array);
+    expect(unchanged).toEqual([]);
     return arena.view(out).slice() as O;
   });
 }
