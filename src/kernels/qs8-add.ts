@@ -49,7 +49,7 @@ export interface Qs8AddParams {
   readonly qmax: number;
 }
 
-export const ADD_LEFT_SHIFT = 20;
+const ADD_LEFT_SHIFT = 20;
 // |s1 + s2| <= 255 * 2^20 (+ rounding) < 2^28; keeping M_out < 4 keeps its left shift <= 2, so
 // the kernel's (s1 + s2) << shift cannot wrap.
 const MAX_OUTPUT_MULTIPLIER = 4;

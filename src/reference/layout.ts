@@ -25,18 +25,25 @@ function forEachElement(d: ImageDims, visit: (nchw: number, nhwc: number) => voi
   }
 }
 
+/** The same elements as `x`, bit for bit: float32 data move as their bit patterns, so NaN payloads survive. */
+function bitsOf(x: Float32Array | Int8Array): Int32Array | Int8Array {
+  return x instanceof Float32Array ? new Int32Array(x.buffer, x.byteOffset, x.length) : x;
+}
+
 export function referenceNchwToNhwc<T extends Float32Array | Int8Array>(x: T, d: ImageDims): T {
   const out = x.slice() as T;
+  const [from, to] = [bitsOf(x), bitsOf(out)];
   forEachElement(d, (nchw, nhwc) => {
-    out[nhwc] = x[nchw];
+    to[nhwc] = from[nchw];
   });
   return out;
 }
 
 export function referenceNhwcToNchw<T extends Float32Array | Int8Array>(x: T, d: ImageDims): T {
   const out = x.slice() as T;
+  const [from, to] = [bitsOf(x), bitsOf(out)];
   forEachElement(d, (nchw, nhwc) => {
-    out[nchw] = x[nhwc];
+    to[nchw] = from[nhwc];
   });
   return out;
 }

@@ -22,6 +22,13 @@ export function bitMismatches(actual: Float32Array, expected: Float32Array): num
   return bad;
 }
 
+/** Indices where two int8 arrays differ (a plain loop: much faster than a deep equality on large arrays). */
+export function mismatches(actual: Int8Array, expected: Int8Array): number[] {
+  const bad: number[] = [];
+  for (let i = 0; i < Math.max(actual.length, expected.length); i++) if (actual[i] !== expected[i]) bad.push(i);
+  return bad;
+}
+
 /** Clamp ranges within int8: full int8, signed and narrow ranges of 2..8 bits, and arbitrary ones. */
 export const int8Range = fc.oneof(
   fc.constant({ qmin: -128, qmax: 127 }),
