@@ -6,7 +6,8 @@
 // same way to a multiple of 8.
 //
 // Micro-kernel: a tile of 4 rows x 8 channels held in 8 f32x4 accumulators. Each k step loads
-// two weight vectors and broadcasts one x value per row: 16 mul/add pairs per 6 loads.
+// two weight vectors and broadcasts one x value per row: 16 mul/add pairs per 6 loads. A lone row
+// (M = 1, a batch-1 Linear layer) gets a 1 x 8 tile that splits k four ways instead.
 
 /** Output channels per packed panel (two f32x4 vectors); the host packer uses the same number. */
 const NR: i32 = 8;
@@ -21,7 +22,7 @@ function clamp(v: v128, lo: v128, hi: v128): v128 {
   return f32x4.min(f32x4.max(v, lo), hi);
 }
 
-/** Stores the first `count` (0..8) lanes of the pair (a, b). */
+/** Stores the first `count` (1..8) lanes of the pair (a, b). */
 // @ts-ignore: decorator
 @inline
 function storeRow(ptr: usize, a: v128, b: v128, count: i32): void {
@@ -92,7 +93,7 @@ function tile4x8(
 }
 
 /**
- * One row against one panel, for M = 1 (a batch-1 Linear layer) and the last row of a tall GEMM.
+ * One row against one panel, for M = 1 and a last row left over by the 4-row tiles.
  * Four accumulator pairs split k by residue mod 4, so the adds do not wait on each other.
  */
 function tile1x8(x: usize, K: i32, w: usize, bias: usize, y: usize, cols: i32, lo: v128, hi: v128): void {

@@ -22,6 +22,7 @@ export function f32Conv2dReference(input: Float32Array, shape: Conv2dShape, para
   const { outH, outW } = conv2dOutputHW(shape);
   const groupC = inC / groups;
   const groupOutC = outC / groups;
+  const taps = kernelH * kernelW;
   const output = new Float32Array(batch * outH * outW * outC);
   let o = 0;
   for (let n = 0; n < batch; n++) {
@@ -38,7 +39,7 @@ export function f32Conv2dReference(input: Float32Array, shape: Conv2dShape, para
               if (iw < 0 || iw >= inW) continue;
               const pixel = ((n * inH + ih) * inW + iw) * inC + firstChannel;
               const tap = (oc * groupC * kernelH + kh) * kernelW + kw;
-              for (let ci = 0; ci < groupC; ci++) acc += input[pixel + ci] * weights[tap + ci * kernelH * kernelW];
+              for (let ci = 0; ci < groupC; ci++) acc += input[pixel + ci] * weights[tap + ci * taps];
             }
           }
           output[o++] = Math.min(Math.max(acc, clampMin), clampMax);
