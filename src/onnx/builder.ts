@@ -168,7 +168,8 @@ export class OnnxGraphBuilder {
     if (domain !== "" && !this.domains.has(domain)) this.domains.set(domain, 1);
     this.nodes.push({
       opType,
-      domain,
+      // The default domain is the empty string: leaving it unset saves bytes in every node.
+      ...(domain === "" ? {} : { domain }),
       name: options.name ?? `${opType}_${this.nodes.length}`,
       input: [...inputs],
       output: [...outputs],

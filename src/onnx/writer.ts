@@ -58,8 +58,13 @@ function writeQuantization(builder: OnnxGraphBuilder, value: Value, newName: (ba
   builder.quantizationAnnotation(value.name, keys);
 }
 
+export interface WriteOptions {
+  /** Record the shapes of intermediate tensors (default true); readers can infer them, so leaving them out saves bytes. */
+  readonly valueInfo?: boolean;
+}
+
 /** Serialises the graph as an ONNX model that readOnnxModel reads back to an equal graph. */
-export function writeOnnxModel(graph: Graph): Uint8Array {
+export function writeOnnxModel(graph: Graph, options: WriteOptions = {}): Uint8Array {
   const builder = new OnnxGraphBuilder(graph.name, graph.opsets[""]);
   for (const [domain, version] of Object.entries(graph.opsets)) if (domain !== "") builder.opsetImport(domain, version);
   const valueOf = (name: string) => {
@@ -74,7 +79,7 @@ export function writeOnnxModel(graph: Graph): Uint8Array {
     if (value.initializer) {
       if (!isKnownShape(value.shape)) throw new ModelFormatError("a constant needs a known shape", { tensor: value.name });
       builder.initializer(value.name, { type: elementTypeOf(value), dims: value.shape, data: value.initializer });
-    } else if (!graph.inputs.includes(value.name) && !graph.outputs.includes(value.name)) {
+    } else if (options.valueInfo !== false && !graph.inputs.includes(value.name) && !graph.outputs.includes(value.name)) {
       builder.valueInfo(value.name, elementTypeOf(value), value.shape);
     }
     if (value.quant) writeQuantization(builder, value, newName);

@@ -27,25 +27,56 @@ function dtypeName(data: TensorData): Value["dtype"] {
   return "int64";
 }
 
-function addNode(graph: Graph, node: Omit<Node, "domain" | "attributes"> & Partial<Pick<Node, "attributes">>): Node {
-  const full: Node = { domain: "", attributes: {}, ...node, name: uniqueName(graph, node.name) };
+/** Adds a node with a short generated name (`Q3`, `DQ7`): names are stored in every saved file. */
+function addNode(graph: Graph, node: Omit<Node, "domain" | "attributes" | "name"> & Partial<Pick<Node, "attributes">>): Node {
+  const prefix = node.opType === "QuantizeLinear" ? "Q" : node.opType === "DequantizeLinear" ? "DQ" : node.opType;
+  let k = graph.nodes.length;
+  while (graph.nodes.some((n) => n.name === `${prefix}${k}`)) k++;
+  const full: Node = { domain: "", attributes: {}, ...node, name: `${prefix}${k}` };
   graph.nodes.push(full);
   return full;
 }
 
+/** The scale and zero-point constants of activations, one pair per distinct (S, Z). */
+export class ActivationParams {
+  private readonly names = new Map<string, [string, string]>();
+
+  constructor(private readonly graph: Graph) {}
+
+  constantsFor(source: string, quant: ActivationQuant): [string, string] {
+    const key = `${quant.scale}/${quant.zeroPoint}`;
+    let pair = this.names.get(key);
+    if (!pair) {
+      pair = [
+        addConstant(this.graph, `${source}_s`, Float32Array.of(quant.scale), []),
+        addConstant(this.graph, `${source}_zp`, Int8Array.of(quant.zeroPoint), []),
+      ];
+      this.names.set(key, pair);
+    }
+    return pair;
+  }
+}
+
 /**
  * Inserts `source -> QuantizeLinear -> DequantizeLinear -> dequantized` and returns the names
- * (`dequantized` may be given so a graph output keeps its name).
+ * (`dequantized` may be given so a graph output keeps its name). Names are short on purpose:
+ * they are stored in the file, whose size is part of what quantization buys.
  */
-export function insertQdq(graph: Graph, source: string, quant: ActivationQuant, shape: Value["shape"], dequantized?: string): string {
-  const scale = addConstant(graph, `${source}_scale`, Float32Array.of(quant.scale), []);
-  const zero = addConstant(graph, `${source}_zero_point`, Int8Array.of(quant.zeroPoint), []);
-  const quantized = uniqueName(graph, `${source}_quantized`);
+export function insertQdq(
+  graph: Graph,
+  params: ActivationParams,
+  source: string,
+  quant: ActivationQuant,
+  shape: Value["shape"],
+  dequantized?: string,
+): string {
+  const [scale, zero] = params.constantsFor(source, quant);
+  const quantized = uniqueName(graph, `${source}_q`);
   graph.values.set(quantized, { name: quantized, dtype: "int8", shape });
-  addNode(graph, { name: `${source}_QuantizeLinear`, opType: "QuantizeLinear", inputs: [source, scale, zero], outputs: [quantized] });
-  const output = dequantized ?? uniqueName(graph, `${source}_dequantized`);
+  addNode(graph, { opType: "QuantizeLinear", inputs: [source, scale, zero], outputs: [quantized] });
+  const output = dequantized ?? uniqueName(graph, `${source}_dq`);
   graph.values.set(output, { name: output, dtype: "float32", shape });
-  addNode(graph, { name: `${source}_DequantizeLinear`, opType: "DequantizeLinear", inputs: [quantized, scale, zero], outputs: [output] });
+  addNode(graph, { opType: "DequantizeLinear", inputs: [quantized, scale, zero], outputs: [output] });
   return output;
 }
 
@@ -59,17 +90,15 @@ export function insertConstantDq(
   axis: number,
   storage?: Value["storage"],
 ): string {
-  const codesName = addConstant(graph, `${base}_quantized`, codes, shape, storage);
+  const codesName = addConstant(graph, base, codes, shape, storage);
   const perAxis = scales.length > 1;
-  const scaleName = addConstant(graph, `${base}_scale`, scales, perAxis ? [scales.length] : []);
-  const zeros = codes instanceof Int32Array ? new Int32Array(scales.length) : new Int8Array(scales.length);
-  const zeroName = addConstant(graph, `${base}_zero_point`, zeros, perAxis ? [scales.length] : [], storage);
-  const output = uniqueName(graph, `${base}_dequantized`);
+  const scaleName = addConstant(graph, `${base}_s`, scales, perAxis ? [scales.length] : []);
+  const output = uniqueName(graph, `${base}_dq`);
   graph.values.set(output, { name: output, dtype: "float32", shape });
   addNode(graph, {
-    name: `${base}_DequantizeLinear`,
     opType: "DequantizeLinear",
-    inputs: [codesName, scaleName, zeroName],
+    // The zero point is omitted: it defaults to 0 in the codes' type, which is what symmetric weights use.
+    inputs: [codesName, scaleName],
     outputs: [output],
     attributes: perAxis ? { axis: { int: axis } } : {},
   });
@@ -82,6 +111,6 @@ export function insertClip(graph: Graph, source: string, min: number, max: numbe
   const maxName = addConstant(graph, `${source}_clip_max`, Float32Array.of(max), []);
   const output = uniqueName(graph, `${source}_clipped`);
   graph.values.set(output, { name: output, dtype: "float32", shape });
-  addNode(graph, { name: `${source}_Clip`, opType: "Clip", inputs: [source, minName, maxName], outputs: [output] });
+  addNode(graph, { opType: "Clip", inputs: [source, minName, maxName], outputs: [output] });
   return output;
 }

@@ -96,5 +96,5 @@ export function quantizeDynamic(model: Uint8Array | Graph, options: QuantizeDyna
   graph.nodes = topologicalSort(graph);
   pruneUnusedValues(graph);
   const result = inferShapes(graph);
-  return { graph: result, toBytes: () => writeOnnxModel(result) };
+  return { graph: result, toBytes: () => writeOnnxModel(result, { valueInfo: false }) };
 }

@@ -13,7 +13,7 @@ import { writeOnnxModel } from "../onnx/writer.js";
 import { quantizeBias, quantizeWeights } from "../quant/weights.js";
 import { InferenceSession } from "../runtime/session.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { insertClip, insertConstantDq, insertQdq, type ActivationQuant } from "./qdq.js";
+import { ActivationParams, insertClip, insertConstantDq, insertQdq, type ActivationQuant } from "./qdq.js";
 
 export type CalibrationFeeds = Readonly<Record<string, Tensor>>;
 
@@ -149,7 +149,8 @@ export async function calibrate(
   let batches = 0;
   for await (const feeds of data) {
     session.runSync(feeds, (name, values) => observers.get(name)?.observe(values));
-    options.onProgress?.(++batches, total);
+    batches++;
+    options.onProgress?.(batches, total);
   }
   if (batches === 0) throw new InvalidArgumentError("calibration data is empty: at least one batch is needed");
   return { graph, observers, batches };
@@ -172,6 +173,7 @@ function rewire(readers: Iterable<Node>, from: string, to: string): void {
 /** Puts Q/DQ (and, below 8 bits, a Clip to the narrower grid) after every observed tensor. */
 function quantizeActivations(graph: Graph, quant: Map<string, ActivationQuant>): void {
   const producer = producers(graph);
+  const params = new ActivationParams(graph);
   for (const [name, q] of quant) {
     const readersBefore = [...graph.nodes];
     const shape = graph.values.get(name)?.shape;
@@ -179,15 +181,29 @@ function quantizeActivations(graph: Graph, quant: Map<string, ActivationQuant>):
     // A graph output keeps its name on the dequantized tensor, so its producer writes a new one.
     let source = name;
     if (isOutput) {
-      source = uniqueName(graph, `${name}_float`);
+      source = uniqueName(graph, `${name}_f`);
       graph.values.set(source, { ...graph.values.get(name)!, name: source });
       const node = producer.get(name)!;
       node.outputs = node.outputs.map((o) => (o === name ? source : o));
     }
     if (q.qmin > -128 || q.qmax < 127) source = clipToGrid(graph, source, q, producer.get(name), shape);
-    const dequantized = insertQdq(graph, source, q, shape, isOutput ? name : undefined);
+    else if (!isOutput) source = dropRedundantRelu(graph, source, q, producer.get(name));
+    const dequantized = insertQdq(graph, params, source, q, shape, isOutput ? name : undefined);
     if (!isOutput) rewire(readersBefore, name, dequantized);
   }
+}
+
+/**
+ * A Relu right before a QuantizeLinear whose zero point is the lowest code changes nothing: the
+ * quantization already clamps at real 0. Dropping it (as ONNX Runtime's quantizer does) keeps the
+ * file small; returns the tensor the QuantizeLinear should read.
+ */
+function dropRedundantRelu(graph: Graph, source: string, q: ActivationQuant, producer: Node | undefined): string {
+  if (producer?.opType !== "Relu" || q.zeroPoint !== q.qmin) return source;
+  const input = producer.inputs[0];
+  if (graph.outputs.includes(input) || graph.nodes.filter((n) => n.inputs.includes(input)).length !== 1) return source;
+  graph.nodes.splice(graph.nodes.indexOf(producer), 1);
+  return input;
 }
 
 /** Below 8 bits, the output is clipped to the grid's codes: a Relu producing it becomes that Clip. */
@@ -210,6 +226,11 @@ function clipBounds(graph: Graph, base: string, lo: number, hi: number): [string
   return [min, max];
 }
 
+/** Frees a float constant's name for its int8 codes when `node` is its only reader. */
+function releaseName(graph: Graph, node: Node, name: string): void {
+  if (graph.nodes.every((other) => other === node || !other.inputs.includes(name))) graph.values.delete(name);
+}
+
 /** Replaces a linear node's float weights and bias by DequantizeLinear of int8 / int32 constants. */
 function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, options: QuantizeStaticOptions): void {
   const weightsValue = graph.values.get(node.inputs[1])!;
@@ -221,6 +242,7 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
     bits: weightBits, perChannel: options.perChannel ?? true, axis, name: node.inputs[1],
   });
   const storage = weightBits <= 4 ? "int4" : undefined;
+  releaseName(graph, node, node.inputs[1]);
   node.inputs[1] = insertConstantDq(graph, node.inputs[1], weights.codes, dims, weights.scales, axis, storage);
   const biasName = node.opType === "MatMul" ? undefined : node.inputs[2];
   if (!biasName) return;
@@ -229,6 +251,7 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
   const outChannels = dims[axis];
   const channelScales = weights.scales.length === 1 ? new Float32Array(outChannels).fill(weights.scales[0]) : weights.scales;
   const biasScales = Float32Array.from(channelScales, (s) => inputScale * s);
+  releaseName(graph, node, biasName);
   node.inputs[2] = insertConstantDq(graph, biasName, quantizeBias(bias, inputScale, channelScales), [outChannels], biasScales, 0);
 }
 
@@ -251,12 +274,15 @@ export async function quantizeStatic(
     if (!observer) throw new QuantizationError("tensor was not observed during calibration (different nodesToExclude?)", { tensor: name });
     quant.set(name, activationQuant(observer, plan.bits.get(name) ?? 8, options.symmetricActivation ?? false));
   }
-  for (const [name, shared] of plan.sharedWith) quant.set(name, quant.get(shared)!);
+  // Tensors that share parameters (after max pooling and data movement) get no Q/DQ of their
+  // own: those ops commute with dequantization and the session runs them on int8 codes anyway.
+  const paramsOf = new Map(quant);
+  for (const [name, shared] of plan.sharedWith) paramsOf.set(name, quant.get(shared)!);
 
   const result = cloneGraph(graph, { shareTensorData: true });
   const resultNodes = new Map(result.nodes.map((n) => [n.name, n]));
   for (const node of plan.linearNodes) {
-    const inputQuant = quant.get(node.inputs[0]);
+    const inputQuant = paramsOf.get(node.inputs[0]);
     if (!inputQuant) throw new QuantizationError("input of a quantized layer was not calibrated", { node: node.name, tensor: node.inputs[0] });
     quantizeLinearNode(result, resultNodes.get(node.name)!, inputQuant.scale, options);
   }
@@ -264,5 +290,5 @@ export async function quantizeStatic(
   if ([...result.values.values()].some((v) => v.storage === "int4")) result.opsets[""] = Math.max(result.opsets[""], 21);
   result.nodes = topologicalSort(result);
   pruneUnusedValues(result);
-  return { graph: result, toBytes: () => writeOnnxModel(result) };
+  return { graph: result, toBytes: () => writeOnnxModel(result, { valueInfo: false }) };
 }

@@ -3,7 +3,7 @@
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
 import { QuantizationError, UnsupportedError } from "../errors.js";
-import { attrFloat, attrInt, consumers, opsetOf, producers, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
+import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
 
 /** Per-tensor affine parameters of an int8 runtime value. */
 export interface TensorQuant {
@@ -15,6 +15,8 @@ export interface RuntimeValueInfo {
   readonly name: string;
   readonly dtype: "float32" | "int8";
   readonly quant?: TensorQuant;
+  /** The graph value whose shape this one has, when it is not itself in the graph. */
+  readonly shapeOf?: string;
 }
 
 /** Weights of an integer Conv or Gemm: int8 codes laid out like the float op's constant. */
@@ -52,6 +54,8 @@ interface Matcher {
   readonly graph: Graph;
   readonly producer: Map<string, Node>;
   readonly consumer: Map<string, Node[]>;
+  /** Float tensors that are the dequantized form of an int8 runtime value made by lowering. */
+  readonly virtualDQ: Map<string, { source: string; quant: TensorQuant }>;
 }
 
 function scalarConstant(graph: Graph, name: string | undefined): number | undefined {
@@ -88,6 +92,8 @@ function producedBy(m: Matcher, name: string | undefined, opType: string): Node 
 
 /** The DequantizeLinear feeding `name` from a non-constant int8 tensor, with its parameters. */
 function activationDQ(m: Matcher, name: string | undefined): { source: string; quant: TensorQuant } | undefined {
+  const virtual = name ? m.virtualDQ.get(name) : undefined;
+  if (virtual) return virtual;
   const dq = producedBy(m, name, "DequantizeLinear");
   if (!dq || m.graph.values.get(dq.inputs[0])?.initializer) return undefined;
   const quant = perTensorParams(m.graph, dq);
@@ -262,17 +268,39 @@ function markInt8(values: Map<string, RuntimeValueInfo>, name: string, quant: Te
  * Lowers an optimised graph (BatchNorm folded, activations fused, Gemm canonical) into steps.
  * The graph must have shapes for its constants; activations' shapes are inferred per run shape.
  */
+/**
+ * Max pooling and data movement commute with dequantization, so DQ -> MaxPool/Flatten/Reshape
+ * runs on the int8 codes, and its float output becomes a virtual DQ of the int8 result (a real
+ * dequantize step is kept only if some float op reads it).
+ */
+function propagateThroughPassthrough(m: Matcher, node: Node, values: Map<string, RuntimeValueInfo>): LoweredStep[] | undefined {
+  const x = INTEGER_PASSTHROUGH.has(node.opType) && node.outputs.length === 1 ? activationDQ(m, node.inputs[0]) : undefined;
+  if (!x) return undefined;
+  const floatOutput = node.outputs[0];
+  const output = uniqueName(m.graph, `${floatOutput}_int8`);
+  values.set(output, { name: output, dtype: "int8", quant: x.quant, shapeOf: floatOutput });
+  m.virtualDQ.set(floatOutput, { source: output, quant: x.quant });
+  return [
+    { op: "qpassthrough", node, input: x.source, output },
+    { op: "dequantize", node, input: output, output: floatOutput },
+  ];
+}
+
 export function lowerGraph(graph: Graph): LoweredGraph {
-  const m: Matcher = { graph, producer: producers(graph), consumer: consumers(graph) };
+  const m: Matcher = { graph, producer: producers(graph), consumer: consumers(graph), virtualDQ: new Map() };
   const values = new Map<string, RuntimeValueInfo>();
   const absorbed = new Set<Node>();
-  const integer = new Map<Node, LoweredStep>();
+  const integer = new Map<Node, LoweredStep[]>();
 
   for (const node of graph.nodes) {
     const match = matchInteger(m, node, values);
-    if (!match) continue;
-    integer.set(node, match.step);
-    for (const other of match.absorbed) absorbed.add(other);
+    if (match) {
+      integer.set(node, [match.step]);
+      for (const other of match.absorbed) absorbed.add(other);
+      continue;
+    }
+    const propagated = propagateThroughPassthrough(m, node, values);
+    if (propagated) integer.set(node, propagated);
   }
 
   const steps: LoweredStep[] = [];
@@ -281,7 +309,7 @@ export function lowerGraph(graph: Graph): LoweredGraph {
     if (absorbed.has(node)) continue;
     const lowered = integer.get(node);
     if (lowered) {
-      steps.push(lowered);
+      steps.push(...lowered);
       continue;
     }
     if (node.opType === "QuantizeLinear") {

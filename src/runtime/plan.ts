@@ -67,7 +67,7 @@ function alignUp(value: number, alignment: number): number {
 export function buildPlan({ kernels, arena, lowered, ops, inputShapes }: PlanInputs): ExecutionPlan {
   const shaped = inferShapes(lowered.graph, { ...inputShapes });
   const dims = new Map<string, number[]>();
-  for (const name of lowered.values.keys()) dims.set(name, concreteDims(shaped, name));
+  for (const [name, info] of lowered.values) dims.set(name, concreteDims(shaped, info.shapeOf ?? name));
 
   const sizes = new Map<string, number>();
   for (const [name, info] of lowered.values) sizes.set(name, alignUp(bytesOf(info.dtype, dims.get(name)!), SCRATCH_ALIGNMENT));

@@ -38,7 +38,7 @@ export function describeSession(
   const describe = (name: string) => {
     const info = lowered.values.get(name);
     const bound = plan?.values.get(name);
-    const shape = bound ? bound.dims.join("x") : (lowered.graph.values.get(name)?.shape ?? ["?"]).join("x");
+    const shape = bound ? bound.dims.join("x") : (lowered.graph.values.get(info?.shapeOf ?? name)?.shape ?? ["?"]).join("x");
     return `${name}: ${info?.dtype ?? "const"} [${shape}]`;
   };
   const rows = lowered.steps.map((step, i) => ({
