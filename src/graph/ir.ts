@@ -171,13 +171,16 @@ export function attrTensor(node: Node, name: string): TensorValue {
 // ---------------------------------------------------------------------------------------------
 // Copies and structure.
 
+function copyTensorValueData(data: TensorValue["data"]): TensorValue["data"] {
+  return ArrayBuffer.isView(data) ? (data as TensorData).slice() : Array.from(data);
+}
+
 function cloneAttribute(value: AttributeValue, copyData: boolean): AttributeValue {
   if ("ints" in value) return { ints: [...value.ints] };
   if ("floats" in value) return { floats: [...value.floats] };
   if ("tensor" in value) {
     const t = value.tensor;
-    const data = copyData ? (t.data instanceof BigInt64Array ? t.data.slice() : Array.prototype.slice.call(t.data)) : t.data;
-    return { tensor: { type: t.type, dims: [...t.dims], data: data as TensorValue["data"] } };
+    return { tensor: { type: t.type, dims: [...t.dims], data: copyData ? copyTensorValueData(t.data) : t.data } };
   }
   return { ...value };
 }
