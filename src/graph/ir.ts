@@ -185,7 +185,7 @@ function cloneAttribute(value: AttributeValue, copyData: boolean): AttributeValu
   return { ...value };
 }
 
-export function cloneNode(node: Node, copyData = true): Node {
+function cloneNode(node: Node, copyData = true): Node {
   const attributes: Record<string, AttributeValue> = {};
   for (const [key, value] of Object.entries(node.attributes)) attributes[key] = cloneAttribute(value, copyData);
   const copy: Node = {
@@ -200,7 +200,7 @@ export function cloneNode(node: Node, copyData = true): Node {
   return copy;
 }
 
-export function cloneValue(value: Value, copyData = true): Value {
+function cloneValue(value: Value, copyData = true): Value {
   const copy: Value = { name: value.name, dtype: value.dtype, shape: value.shape ? [...value.shape] : undefined };
   if (value.initializer) copy.initializer = copyData ? copyTensor(value.initializer) : value.initializer;
   if (value.storage) copy.storage = value.storage;
@@ -251,10 +251,6 @@ export function consumers(graph: Graph): Map<string, Node[]> {
     }
   }
   return result;
-}
-
-export function constantData(graph: Graph, name: string): TensorData | undefined {
-  return name ? graph.values.get(name)?.initializer : undefined;
 }
 
 /** `base`, or `base_<k>` for the first k that names no value and no node yet. */
