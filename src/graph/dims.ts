@@ -15,7 +15,7 @@ export function formatShape(shape: readonly Dim[]): string {
 }
 
 /** One dimension of multidirectional (numpy) broadcasting; undefined when the sizes conflict. */
-export function broadcastDim(a: Dim, b: Dim, ctx: DimContext): Dim | undefined {
+function broadcastDim(a: Dim, b: Dim, ctx: DimContext): Dim | undefined {
   if (a === b) return a;
   if (a === 1) return b;
   if (b === 1) return a;

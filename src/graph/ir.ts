@@ -171,18 +171,21 @@ export function attrTensor(node: Node, name: string): TensorValue {
 // ---------------------------------------------------------------------------------------------
 // Copies and structure.
 
+function copyTensorValueData(data: TensorValue["data"]): TensorValue["data"] {
+  return ArrayBuffer.isView(data) ? (data as TensorData).slice() : Array.from(data);
+}
+
 function cloneAttribute(value: AttributeValue, copyData: boolean): AttributeValue {
   if ("ints" in value) return { ints: [...value.ints] };
   if ("floats" in value) return { floats: [...value.floats] };
   if ("tensor" in value) {
     const t = value.tensor;
-    const data = copyData ? (t.data instanceof BigInt64Array ? t.data.slice() : Array.prototype.slice.call(t.data)) : t.data;
-    return { tensor: { type: t.type, dims: [...t.dims], data: data as TensorValue["data"] } };
+    return { tensor: { type: t.type, dims: [...t.dims], data: copyData ? copyTensorValueData(t.data) : t.data } };
   }
   return { ...value };
 }
 
-export function cloneNode(node: Node, copyData = true): Node {
+function cloneNode(node: Node, copyData = true): Node {
   const attributes: Record<string, AttributeValue> = {};
   for (const [key, value] of Object.entries(node.attributes)) attributes[key] = cloneAttribute(value, copyData);
   const copy: Node = {
@@ -197,7 +200,7 @@ export function cloneNode(node: Node, copyData = true): Node {
   return copy;
 }
 
-export function cloneValue(value: Value, copyData = true): Value {
+function cloneValue(value: Value, copyData = true): Value {
   const copy: Value = { name: value.name, dtype: value.dtype, shape: value.shape ? [...value.shape] : undefined };
   if (value.initializer) copy.initializer = copyData ? copyTensor(value.initializer) : value.initializer;
   if (value.storage) copy.storage = value.storage;
@@ -248,10 +251,6 @@ export function consumers(graph: Graph): Map<string, Node[]> {
     }
   }
   return result;
-}
-
-export function constantData(graph: Graph, name: string): TensorData | undefined {
-  return name ? graph.values.get(name)?.initializer : undefined;
 }
 
 /** `base`, or `base_<k>` for the first k that names no value and no node yet. */

@@ -74,7 +74,7 @@ function expectRank(ctx: RuleContext, value: Value, shape: readonly Dim[], test:
 }
 
 /** Normalises an axis in [-rank, rank + extra - 1] to [0, rank + extra - 1]. */
-export function normaliseAxis(ctx: { node: Node }, axis: number, rank: number, extra = 0): number {
+function normaliseAxis(ctx: { node: Node }, axis: number, rank: number, extra = 0): number {
   if (axis < -rank || axis >= rank + extra) {
     throw new ShapeError(`${ctx.node.opType}: axis ${axis} is out of range for rank ${rank}`, { node: ctx.node.name });
   }
@@ -248,7 +248,7 @@ function flatten(ctx: RuleContext): ValueType[] {
 }
 
 /** The integer values of a constant int64 (or int32) tensor. */
-export function constantIntegers(data: TensorData | undefined): number[] | undefined {
+function constantIntegers(data: TensorData | undefined): number[] | undefined {
   if (data instanceof BigInt64Array) return Array.from(data, Number);
   if (data instanceof Int32Array) return Array.from(data);
   return undefined;

@@ -1,6 +1,6 @@
 // Helpers for graph tests: deterministic random data, closeness checks, and reading a builder's model.
 import { expect } from "vitest";
-import type { OnnxGraphBuilder } from "../../src/onnx/builder.js";
+import { OnnxGraphBuilder, attr } from "../../src/onnx/builder.js";
 import { readOnnxModel } from "../../src/onnx/reader.js";
 import type { Graph, TensorData } from "../../src/graph/ir.js";
 
@@ -28,4 +28,43 @@ export function expectClose(actual: TensorData, expected: TensorData, relative: 
   const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
   expect(worst).toBeLessThanOrEqual(relative * scale);
+}
+
+/** A small CNN touching every supported operator, with a symbolic batch. */
+export function richModel(opset = 13): OnnxGraphBuilder {
+  const b = new OnnxGraphBuilder("rich", opset)
+    .input("x", "float32", ["N", 3, 8, 8])
+    .initializer("w1", { type: "float32", dims: [4, 3, 3, 3], data: randomFloats(108, 1) })
+    .initializer("b1", { type: "float32", dims: [4], data: randomFloats(4, 2) })
+    .initializer("gamma", { type: "float32", dims: [4], data: [1, 0.5, 2, 1.5] })
+    .initializer("beta", { type: "float32", dims: [4], data: [0, 0.1, -0.1, 0.2] })
+    .initializer("mean", { type: "float32", dims: [4], data: [0.1, 0, -0.2, 0.3] })
+    .initializer("var", { type: "float32", dims: [4], data: [1, 2, 0.5, 0.25] })
+    .initializer("wd", { type: "float32", dims: [4, 1, 3, 3], data: randomFloats(36, 3) })
+    .initializer("fc", { type: "float32", dims: [64, 10], data: randomFloats(640, 4) })
+    .initializer("fcb", { type: "float32", dims: [10], data: randomFloats(10, 5) })
+    .initializer("shape", { type: "int64", dims: [2], data: [0, -1] })
+    .node("Conv", ["x", "w1", "b1"], ["c1"], { pads: attr.ints([1, 1, 1, 1]) })
+    .node("BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["bn"], { epsilon: attr.float(1e-3) })
+    .node("Relu", ["bn"], ["r1"])
+    .node("Conv", ["r1", "wd"], ["dw"], { group: attr.int(4), auto_pad: attr.string("SAME_UPPER") })
+    .node("Add", ["dw", "r1"], ["res"])
+    .node("MaxPool", ["res"], ["p1"], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) })
+    .node("Identity", ["p1"], ["id"])
+    .node("Reshape", ["id", "shape"], ["flat"])
+    .node("Dropout", ["flat"], ["drop"])
+    .node("MatMul", ["drop", "fc"], ["mm"])
+    .node("Add", ["mm", "fcb"], ["logits"])
+    .node("Softmax", ["logits"], ["y"]);
+  if (opset >= 11) {
+    b.initializer("lo", { type: "float32", dims: [], data: [0] })
+      .initializer("hi", { type: "float32", dims: [], data: [6] })
+      .node("Clip", ["res", "lo", "hi"], ["clipped"])
+      .node("GlobalAveragePool", ["clipped"], ["gap"])
+      .node("Flatten", ["gap"], ["gflat"])
+      .node("Transpose", ["gflat"], ["gt"], { perm: attr.ints([1, 0]) })
+      .node("Concat", ["gt", "gt"], ["cat"], { axis: attr.int(0) })
+      .output("cat", "float32", [8, "N"]);
+  }
+  return b.output("y", "float32", ["N", 10]);
 }

@@ -7,50 +7,7 @@ import { writeOnnxModel } from "../../src/onnx/writer.js";
 import { ModelFormatError, ShapeError, UnsupportedError } from "../../src/errors.js";
 import { optimizeGraph } from "../../src/graph/passes/index.js";
 import { runReference } from "../../src/reference/interpreter.js";
-import { expectClose, randomFloats } from "../helpers/graphs.js";
-
-function floats(count: number, seed: number): Float32Array {
-  return randomFloats(count, seed);
-}
-
-/** A small CNN touching every supported operator, with a symbolic batch. */
-function richModel(opset = 13): OnnxGraphBuilder {
-  const b = new OnnxGraphBuilder("rich", opset)
-    .input("x", "float32", ["N", 3, 8, 8])
-    .initializer("w1", { type: "float32", dims: [4, 3, 3, 3], data: floats(108, 1) })
-    .initializer("b1", { type: "float32", dims: [4], data: floats(4, 2) })
-    .initializer("gamma", { type: "float32", dims: [4], data: [1, 0.5, 2, 1.5] })
-    .initializer("beta", { type: "float32", dims: [4], data: [0, 0.1, -0.1, 0.2] })
-    .initializer("mean", { type: "float32", dims: [4], data: [0.1, 0, -0.2, 0.3] })
-    .initializer("var", { type: "float32", dims: [4], data: [1, 2, 0.5, 0.25] })
-    .initializer("wd", { type: "float32", dims: [4, 1, 3, 3], data: floats(36, 3) })
-    .initializer("fc", { type: "float32", dims: [64, 10], data: floats(640, 4) })
-    .initializer("fcb", { type: "float32", dims: [10], data: floats(10, 5) })
-    .initializer("shape", { type: "int64", dims: [2], data: [0, -1] })
-    .node("Conv", ["x", "w1", "b1"], ["c1"], { pads: attr.ints([1, 1, 1, 1]) })
-    .node("BatchNormalization", ["c1", "gamma", "beta", "mean", "var"], ["bn"], { epsilon: attr.float(1e-3) })
-    .node("Relu", ["bn"], ["r1"])
-    .node("Conv", ["r1", "wd"], ["dw"], { group: attr.int(4), auto_pad: attr.string("SAME_UPPER") })
-    .node("Add", ["dw", "r1"], ["res"])
-    .node("MaxPool", ["res"], ["p1"], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) })
-    .node("Identity", ["p1"], ["id"])
-    .node("Reshape", ["id", "shape"], ["flat"])
-    .node("Dropout", ["flat"], ["drop"])
-    .node("MatMul", ["drop", "fc"], ["mm"])
-    .node("Add", ["mm", "fcb"], ["logits"])
-    .node("Softmax", ["logits"], ["y"]);
-  if (opset >= 11) {
-    b.initializer("lo", { type: "float32", dims: [], data: [0] })
-      .initializer("hi", { type: "float32", dims: [], data: [6] })
-      .node("Clip", ["res", "lo", "hi"], ["clipped"])
-      .node("GlobalAveragePool", ["clipped"], ["gap"])
-      .node("Flatten", ["gap"], ["gflat"])
-      .node("Transpose", ["gflat"], ["gt"], { perm: attr.ints([1, 0]) })
-      .node("Concat", ["gt", "gt"], ["cat"], { axis: attr.int(0) })
-      .output("cat", "float32", [8, "N"]);
-  }
-  return b.output("y", "float32", ["N", 10]);
-}
+import { expectClose, randomFloats as floats, richModel } from "../helpers/graphs.js";
 
 describe("round trip", () => {
   test("read -> write -> read gives the same graph", () => {

@@ -1,13 +1,13 @@
 import { describe, expect } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import Long from "long";
-import { onnx, DataType } from "../../src/onnx/proto.js";
+import { onnx, DataType, type OnnxTypes } from "../../src/onnx/proto.js";
 import { decodeTensor, encodeTensor, unpackNibbles } from "../../src/onnx/tensor.js";
 import { packNibbles } from "../../src/onnx/builder.js";
 import { ModelFormatError, UnsupportedError } from "../../src/errors.js";
 
 /** Through the wire format, as a reader would see it. */
-function wire(proto: Parameters<typeof onnx.TensorProto.create>[0]): onnx.TensorProto {
+function wire(proto: OnnxTypes.ITensorProto): OnnxTypes.TensorProto {
   return onnx.TensorProto.decode(onnx.TensorProto.encode(onnx.TensorProto.create(proto)).finish());
 }
 
@@ -60,7 +60,7 @@ describe("decodeTensor", () => {
   });
 
   test("errors name the tensor", () => {
-    const cases: [Parameters<typeof onnx.TensorProto.create>[0], typeof ModelFormatError | typeof UnsupportedError][] = [
+    const cases: [OnnxTypes.ITensorProto, typeof ModelFormatError | typeof UnsupportedError][] = [
       [{ name: "t", dims: [3], dataType: DataType.FLOAT, floatData: [1, 2] }, ModelFormatError],
       [{ name: "t", dims: [2], dataType: DataType.FLOAT, rawData: new Uint8Array(7) }, ModelFormatError],
       [{ name: "t", dims: [3], dataType: DataType.INT4, rawData: new Uint8Array(1) }, ModelFormatError],

@@ -2,7 +2,7 @@
 // When the node's output is a graph output, the producer of its input is renamed to it instead;
 // an identity between a graph input or constant and a graph output has to stay.
 import { cloneGraph, producers, type Graph } from "../ir.js";
-import { isOp, redirectReaders, removeNode } from "./rewrite.js";
+import { dropIfUnused, isOp, redirectReaders, removeNode } from "./rewrite.js";
 
 export function identityElimination(graph: Graph): Graph {
   const result = cloneGraph(graph, { shareTensorData: true });
@@ -14,6 +14,7 @@ export function identityElimination(graph: Graph): Graph {
       removeNode(result, node);
       redirectReaders(result, output, input);
       result.values.delete(output);
+      dropIfUnused(result, node.inputs.slice(1));
       continue;
     }
     const producer = producers(result).get(input);
@@ -22,6 +23,7 @@ export function identityElimination(graph: Graph): Graph {
     producer.outputs = producer.outputs.map((name) => (name === input ? output : name));
     redirectReaders(result, input, output);
     result.values.delete(input);
+    dropIfUnused(result, node.inputs.slice(1));
   }
   return result;
 }
