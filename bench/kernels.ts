@@ -5,7 +5,7 @@ import { instantiateKernels } from "../src/kernels/module.js";
 import { WasmArena } from "../src/kernels/arena.js";
 import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
 import { packF32Gemm, f32Gemm } from "../src/kernels/f32-gemm.js";
-import { referenceF32Gemm } from "../src/reference/f32-gemm.js";
+import { f32GemmReference } from "../src/reference/f32-gemm.js";
 import { formatTable, measure, writeJson } from "./harness.js";
 
 export interface KernelRow {
@@ -75,7 +75,7 @@ export async function benchmarkKernels(options: { quick: boolean; log: (line: st
 
     if (M * N * K <= 512 ** 3) {
       const inputJs = arena.view(inputF32).slice();
-      const js = measure("js", () => referenceF32Gemm(inputJs, M, weightsF32, N, K, null), {
+      const js = measure("js", () => f32GemmReference(inputJs, M, { weights: weightsF32, N, K, bias: null }), {
         maxTime, minSamples: 2, warmupCalls: 1,
       });
       rows.push({ kernel: "gemm", shape: label, impl: "fp32-js", gops: ops / (js.medianMs * 1e6) });

@@ -35,7 +35,7 @@ export type LoweredStep =
   | { readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string }
   | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
-  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string }
+  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string };
 
 export interface LoweredGraph {
@@ -286,6 +286,15 @@ function propagateThroughPassthrough(m: Matcher, node: Node, values: Map<string,
   ];
 }
 
+/** A QuantizeLinear step; a Clip/Relu that only feeds it becomes the clamp of its codes. */
+function quantizeStep(m: Matcher, node: Node, absorbed: Set<Node>): LoweredStep {
+  const clip = m.producer.get(node.inputs[0]);
+  const activation = clip && soleReader(m, clip.outputs[0]) === node ? constantBounds(m, clip) : undefined;
+  if (!clip || !activation) return { op: "quantize", node, input: node.inputs[0], output: node.outputs[0] };
+  absorbed.add(clip);
+  return { op: "quantize", node, input: clip.inputs[0], output: node.outputs[0], activation };
+}
+
 export function lowerGraph(graph: Graph): LoweredGraph {
   const m: Matcher = { graph, producer: producers(graph), consumer: consumers(graph), virtualDQ: new Map() };
   const values = new Map<string, RuntimeValueInfo>();
@@ -299,6 +308,13 @@ export function lowerGraph(graph: Graph): LoweredGraph {
       for (const other of match.absorbed) absorbed.add(other);
       continue;
     }
+    if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
+      const quant = perTensorParams(graph, node);
+      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 only", { node: node.name });
+      markInt8(values, node.outputs[0], quant);
+      integer.set(node, [quantizeStep(m, node, absorbed)]);
+      continue;
+    }
     const propagated = propagateThroughPassthrough(m, node, values);
     if (propagated) integer.set(node, propagated);
   }
@@ -310,13 +326,6 @@ export function lowerGraph(graph: Graph): LoweredGraph {
     const lowered = integer.get(node);
     if (lowered) {
       steps.push(...lowered);
-      continue;
-    }
-    if (node.opType === "QuantizeLinear") {
-      const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 only", { node: node.name });
-      markInt8(values, node.outputs[0], quant);
-      steps.push({ op: "quantize", node, input: node.inputs[0], output: node.outputs[0] });
       continue;
     }
     if (node.opType === "DequantizeLinear") {
