@@ -144,22 +144,48 @@ function gemm(ctx: RuleContext): ValueType[] {
   return [{ dtype, shape: [m, n] }];
 }
 
-function matMul(ctx: RuleContext): ValueType[] {
-  const a = ctx.require(0);
-  const b = ctx.require(1);
-  const dtype = expectSameDType(ctx, [a, b]);
-  expectDType(ctx, a, FLOAT);
-  if (!a.shape || !b.shape) return [{ dtype, shape: undefined }];
-  expectRank(ctx, a, a.shape, (r) => r >= 1, "rank >= 1");
-  expectRank(ctx, b, b.shape, (r) => r >= 1, "rank >= 1");
-  const a2 = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
-  const b2 = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
-  unifyDim(ctx, a2[a2.length - 1], b2[b2.length - 2], `inner dimensions of ${formatShape(a.shape)} and ${formatShape(b.shape)} differ`);
-  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), ctx);
-  const shape = [...batch];
-  if (a.shape.length > 1) shape.push(a2[a2.length - 2]);
-  if (b.shape.length > 1) shape.push(b2[b2.length - 1]);
-  return [{ dtype, shape }];
+/** numpy matmul shapes; MatMulInteger multiplies (u)int8 codes into int32. */
+function matMulOf(inputTypes: readonly DType[], integer: boolean) {
+  return (ctx: RuleContext): ValueType[] => {
+    const a = ctx.require(0);
+    const b = ctx.require(1);
+    expectDType(ctx, a, inputTypes);
+    expectDType(ctx, b, inputTypes);
+    const dtype = integer ? "int32" : expectSameDType(ctx, [a, b]);
+    if (!a.shape || !b.shape) return [{ dtype, shape: undefined }];
+    expectRank(ctx, a, a.shape, (r) => r >= 1, "rank >= 1");
+    expectRank(ctx, b, b.shape, (r) => r >= 1, "rank >= 1");
+    const a2 = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
+    const b2 = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+    unifyDim(ctx, a2[a2.length - 1], b2[b2.length - 2], `inner dimensions of ${formatShape(a.shape)} and ${formatShape(b.shape)} differ`);
+    const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), ctx);
+    const shape = [...batch];
+    if (a.shape.length > 1) shape.push(a2[a2.length - 2]);
+    if (b.shape.length > 1) shape.push(b2[b2.length - 1]);
+    return [{ dtype, shape }];
+  };
+}
+
+const CAST_TARGETS: Readonly<Record<number, DType>> = {
+  [DataType.FLOAT]: "float32", [DataType.INT8]: "int8", [DataType.UINT8]: "uint8", [DataType.INT32]: "int32", [DataType.INT64]: "int64",
+};
+
+function cast(ctx: RuleContext): ValueType[] {
+  const x = ctx.require(0);
+  const to = CAST_TARGETS[attrInt(ctx.node, "to")];
+  if (!to) throw new UnsupportedError(`Cast to type ${attrInt(ctx.node, "to")} is not supported`, { node: ctx.node.name });
+  return [{ dtype: to, shape: x.shape && [...x.shape] }];
+}
+
+/** DynamicQuantizeLinear: uint8 codes of x, and the scalar scale and zero point it chose. */
+function dynamicQuantizeLinear(ctx: RuleContext): ValueType[] {
+  const x = ctx.require(0);
+  expectDType(ctx, x, FLOAT);
+  return [
+    { dtype: "uint8", shape: x.shape && [...x.shape] },
+    { dtype: "float32", shape: [] },
+    { dtype: "uint8", shape: [] },
+  ];
 }
 
 function add(ctx: RuleContext): ValueType[] {
@@ -384,8 +410,12 @@ function dequantizeLinear(ctx: RuleContext): ValueType[] {
 export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
   ["Conv", conv],
   ["Gemm", gemm],
-  ["MatMul", matMul],
+  ["MatMul", matMulOf(FLOAT, false)],
+  ["MatMulInteger", matMulOf(QUANTIZED, true)],
   ["Add", add],
+  ["Mul", add],
+  ["Cast", cast],
+  ["DynamicQuantizeLinear", dynamicQuantizeLinear],
   ["Relu", (ctx) => sameAsInput(ctx, ["float32", "int8", "int32"])],
   ["Clip", clip],
   ["MaxPool", (ctx) => pool(ctx, ["float32", "int8", "uint8"])],

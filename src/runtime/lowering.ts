@@ -29,10 +29,20 @@ export interface QuantizedWeights {
   readonly bias: Int32Array | null;
 }
 
+/** Set on a Flatten whose readers all take its input in our NHWC order instead of ONNX's NCHW. */
+interface KeepsNhwc {
+  readonly keepsNhwc?: boolean;
+}
+
+/** Set on a Gemm whose weight columns are permuted at load to read a flattened [C, H, W] input in NHWC order. */
+interface ReadsNhwc {
+  readonly nhwcInput?: readonly [number, number, number];
+}
+
 export type LoweredStep =
-  | { readonly op: "float"; readonly node: Node }
-  | { readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation }
-  | { readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string }
+  | ({ readonly op: "float"; readonly node: Node } & KeepsNhwc & ReadsNhwc)
+  | ({ readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation } & ReadsNhwc)
+  | ({ readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string } & KeepsNhwc)
   | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
@@ -346,8 +356,32 @@ export function lowerGraph(graph: Graph): LoweredGraph {
   for (const [name, value] of graph.values) {
     if (value.initializer instanceof Float32Array) floatConstants.set(name, value.initializer);
   }
-  const kept = pruneUnread(steps, graph);
+  const kept = flattenInNhwcOrder(pruneUnread(steps, graph), graph);
   return { graph, steps: kept, values: completeValues(graph, kept, values, floatConstants), floatConstants };
+}
+
+/**
+ * A Flatten of an NCHW tensor gathers channels apart; when only Gemms read it, the Gemms' weight
+ * columns are permuted instead (once, at load) and the Flatten copies our NHWC data as it is.
+ */
+function flattenInNhwcOrder(steps: LoweredStep[], graph: Graph): LoweredStep[] {
+  const readers = new Map<string, LoweredStep[]>();
+  for (const step of steps) for (const name of stepInputs(step)) readers.set(name, [...(readers.get(name) ?? []), step]);
+  const changed = new Map<LoweredStep, LoweredStep>();
+  for (const step of steps) {
+    if (step.node.opType !== "Flatten" || (step.op !== "float" && step.op !== "qpassthrough")) continue;
+    const input = graph.values.get(stepInputs(step)[0])?.shape;
+    if (!input || input.length !== 4 || !input.slice(1).every((d): d is number => typeof d === "number")) continue;
+    if (attrInt(step.node, "axis", 1) !== 1 || graph.outputs.includes(stepOutputs(step)[0])) continue;
+    const [, c, h, w] = input as [unknown, number, number, number];
+    const users = readers.get(stepOutputs(step)[0]) ?? [];
+    const gemmLike = (u: LoweredStep) =>
+      (u.op === "qlinear" || u.op === "float") && (u.node.opType === "Gemm" || u.node.opType === "MatMul") && stepInputs(u)[0] === stepOutputs(step)[0];
+    if (users.length === 0 || !users.every(gemmLike) || c === 1 || h * w === 1) continue;
+    changed.set(step, { ...step, keepsNhwc: true } as LoweredStep);
+    for (const user of users) changed.set(user, { ...user, nhwcInput: [c, h, w] } as LoweredStep);
+  }
+  return steps.map((step) => changed.get(step) ?? step);
 }
 
 /** Drops dequantize steps whose float output nothing reads any more (their consumers went integer). */

@@ -44,8 +44,23 @@ function canonicalFloatGemm(ctx: PrepareContext, node: Node): { weights: Float32
   return { weights, N, K, bias };
 }
 
-function prepareFloatGemm(ctx: PrepareContext, node: Node): PreparedOp {
-  const { weights, N, K, bias } = canonicalFloatGemm(ctx, node);
+/** Reorders the K columns of [N, K] weights from a flattened NCHW input to a flattened NHWC one. */
+export function columnsToNhwc<T extends Float32Array | Int8Array>(weights: T, N: number, [c, h, w]: readonly [number, number, number]): T {
+  const K = c * h * w;
+  const out = weights.slice() as T;
+  for (let n = 0; n < N; n++) {
+    for (let ch = 0; ch < c; ch++) {
+      for (let p = 0; p < h * w; p++) out[n * K + p * c + ch] = weights[n * K + ch * h * w + p];
+    }
+  }
+  return out;
+}
+
+function prepareFloatGemm(ctx: PrepareContext, step: Extract<LoweredStep, { op: "float" }>): PreparedOp {
+  const node = step.node;
+  const canonical = canonicalFloatGemm(ctx, node);
+  const { N, K, bias } = canonical;
+  const weights = step.nhwcInput ? columnsToNhwc(canonical.weights, N, step.nhwcInput) : canonical.weights;
   const packed = packF32Gemm(ctx.arena, {
     weights, N, K, bias, clampMin: node.activation?.min ?? -Infinity, clampMax: node.activation?.max ?? Infinity,
   });
@@ -65,7 +80,7 @@ function prepareInt8Gemm(ctx: PrepareContext, step: Extract<LoweredStep, { op: "
   const quant = quantOfStep(ctx, step);
   const [N, K] = weights.dims;
   const packed = packQs8Gemm(ctx.arena, {
-    weights: weights.data, N, K, bias: weights.bias, inputZeroPoint: quant.input.zeroPoint,
+    weights: step.nhwcInput ? columnsToNhwc(weights.data, N, step.nhwcInput) : weights.data, N, K, bias: weights.bias, inputZeroPoint: quant.input.zeroPoint,
     ...int8Requantization(quant.input, weights.scales, quant.output, activationClamp(step.activation, quant.output)),
   });
   return {
@@ -80,5 +95,8 @@ function prepareInt8Gemm(ctx: PrepareContext, step: Extract<LoweredStep, { op: "
   };
 }
 
-export const prepareGemm: OpFactory = (ctx, step) =>
-  step.op === "qlinear" ? prepareInt8Gemm(ctx, step) : prepareFloatGemm(ctx, step.node);
+export const prepareGemm: OpFactory = (ctx, step) => {
+  if (step.op === "qlinear") return prepareInt8Gemm(ctx, step);
+  if (step.op === "float") return prepareFloatGemm(ctx, step);
+  throw new UnsupportedError(`no Gemm implementation for a ${step.op} step`, { node: step.node.name });
+};

@@ -53,8 +53,9 @@ export const prepareDataMovement: OpFactory = (_ctx, step) => ({
   bind(b) {
     const input = b.arena.view(b.input(0).buffer as never) as Float32Array | Int8Array;
     const out = b.arena.view(b.output(0).buffer as never) as Float32Array | Int8Array;
+    const keepsNhwc = "keepsNhwc" in step && step.keepsNhwc === true;
     const { scatter, gather } = movementGather(step.node, b);
-    if (isPlainCopy(gather, scatter)) return () => out.set(input);
+    if (keepsNhwc || isPlainCopy(gather, scatter)) return () => out.set(input);
     const count = gather.length;
     return () => {
       for (let i = 0; i < count; i++) out[scatter[i]] = input[gather[i]];
