@@ -3,7 +3,7 @@
 // shape rather than on thousands of array elements.
 import { fc } from "@fast-check/vitest";
 import type { WasmArena, WasmBuffer } from "../../src/kernels/arena.js";
-import type { Qs8RequantParams } from "../../src/kernels/qs8-gemm.js";
+import type { Qs8RequantParams } from "../../src/kernels/qs8-common.js";
 import { int32Stream } from "./wasm.js";
 
 const INT32_MIN = -2147483648;
