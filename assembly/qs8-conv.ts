@@ -188,18 +188,22 @@ export function qs8_conv2d_depthwise(
     for (let oy = 0; oy < outH; oy++) {
       for (let ox = 0; ox < outW; ox++) {
         let slot = taps;
+        const ix0 = ox * strideW - padLeft;
         for (let ky = 0; ky < kernelH; ky++) {
           const iy = oy * strideH - padTop + ky * dilationH;
-          for (let kx = 0; kx < kernelW; kx++) {
-            const ix = ox * strideW - padLeft + kx * dilationW;
-            const inside = iy >= 0 && iy < inH && ix >= 0 && ix < inW;
-            store<u32>(slot, <u32>(inside ? image + (<usize>iy * <usize>inW + <usize>ix) * pixelBytes : zeroRow));
+          const rowInside = iy >= 0 && iy < inH;
+          const line = image + <usize>iy * <usize>inW * pixelBytes;
+          for (let kx = 0, ix = ix0; kx < kernelW; kx++, ix += dilationW) {
+            const inside = rowInside && ix >= 0 && ix < inW;
+            store<u32>(slot, <u32>(inside ? line + <usize>ix * pixelBytes : zeroRow));
             slot += 4;
           }
         }
         if (tail > 0) {
           for (let s = 0; s < slots; s++) {
-            memory.copy(staging + (<usize>s << 3), <usize>load<u32>(taps + (<usize>s << 2)) + <usize>fullChannels, <usize>tail);
+            const from = <usize>load<u32>(taps + (<usize>s << 2)) + <usize>fullChannels;
+            const to = staging + (<usize>s << 3);
+            for (let i = 0; i < tail; i++) store<u8>(to + <usize>i, load<u8>(from + <usize>i));
           }
         }
         let block = packed;

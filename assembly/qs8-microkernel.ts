@@ -20,6 +20,7 @@ export const QS8_PAIR_HEADER: usize = 112;
 const PAIR_FIELD_STRIDE: usize = 16;
 /** Rows of a qs8_gemm_4x2 tile. */
 export const QS8_TILE_ROWS = 4;
+
 /** Packed bytes per block of two channels for a padded reduction length. */
 // @ts-ignore: decorator
 @inline

@@ -6,16 +6,15 @@ import type { KernelInstance } from "./module.js";
 import {
   QS8_REQUANT_FIELDS,
   accumulatorInit,
-  qs8PairBlocksBytes,
   requireDisjoint,
   requirePositiveInteger,
   requireSameInstance,
   roundUp,
   validateRequantParams,
-  writeQs8PairBlocks,
   writeRequantFields,
   type Qs8RequantParams,
-} from "./qs8-gemm.js";
+} from "./qs8-common.js";
+import { qs8PairBlocksBytes, writeQs8PairBlocks } from "./qs8-gemm.js";
 import { conv2dOutputHW, validateConv2dShape, type Conv2dShape } from "./shapes.js";
 
 type Ptr = number;

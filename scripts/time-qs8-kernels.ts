@@ -1,0 +1,62 @@
+// Rough single-thread timings of the int8 kernels (best of many runs), for tuning by hand:
+//   npm run asbuild && npx tsx scripts/time-qs8-kernels.ts
+// Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/).
+import { WasmArena } from "../src/kernels/arena.js";
+import { instantiateKernels } from "../src/kernels/module.js";
+import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../src/kernels/qs8-conv.js";
+import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
+import { conv2dOutputHW, type Conv2dShape } from "../src/kernels/shapes.js";
+
+const arena = new WasmArena(await instantiateKernels());
+const pattern = (length: number, step: number) => Int8Array.from({ length }, (_, i) => ((i * step) % 255) - 127);
+const requant = (channels: number) => ({
+  bias: null, inputZeroPoint: 3, multiplier: new Int32Array(channels).fill(1 << 30), shift: new Int32Array(channels).fill(-10),
+  outputZeroPoint: 0, qmin: -128, qmax: 127,
+});
+
+function time(name: string, macs: number, run: () => void): void {
+  const reps = Math.max(20, Math.min(2000, Math.round(2e9 / macs)));
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) {
+    const start = performance.now();
+    run();
+    best = Math.min(best, performance.now() - start);
+  }
+  console.log(`${name.padEnd(36)} ${best.toFixed(3).padStart(8)} ms ${((2 * macs) / best / 1e6).toFixed(1).padStart(7)} GOP/s`);
+}
+
+for (const [M, N, K] of [[512, 512, 512], [1, 512, 512], [1, 1000, 1024], [64, 4096, 1024]]) {
+  const mark = arena.mark();
+  const packed = packQs8Gemm(arena, { weights: pattern(N * K, 7919), N, K, ...requant(N) });
+  const input = arena.from("int8", pattern(M * K, 31));
+  const output = arena.alloc("int8", M * N);
+  const scratch = arena.alloc("int8", qs8GemmScratchSize(packed, M));
+  time(`qs8_gemm ${M}x${N}x${K}`, M * N * K, () => qs8Gemm(arena.kernels, packed, input, M, output, scratch));
+  arena.release(mark);
+}
+
+const same = { batch: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 1, kernelH: 3, kernelW: 3 };
+const pointwise = { ...same, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 };
+const convs: [string, Conv2dShape][] = [
+  ["conv 3x3 64->64 56x56", { ...same, inH: 56, inW: 56, inC: 64, outC: 64 }],
+  ["conv 1x1 128->128 28x28", { ...pointwise, inH: 28, inW: 28, inC: 128, outC: 128 }],
+  ["conv 3x3/2 3->32 224x224", { ...same, inH: 224, inW: 224, inC: 3, outC: 32, strideH: 2, strideW: 2 }],
+  ["conv 5x5 1->32 28x28", { ...same, inH: 28, inW: 28, inC: 1, outC: 32, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2 }],
+  ["depthwise 3x3 32ch 112x112", { ...same, inH: 112, inW: 112, inC: 32, outC: 32, groups: 32 }],
+  ["depthwise 3x3 128ch 56x56", { ...same, inH: 56, inW: 56, inC: 128, outC: 128, groups: 128 }],
+];
+for (const [name, shape] of convs) {
+  const mark = arena.mark();
+  const inCPerGroup = shape.inC / shape.groups;
+  const K = inCPerGroup * shape.kernelH * shape.kernelW;
+  const packed = packQs8Conv2d(arena, {
+    weights: pattern(shape.outC * K, 7919), outC: shape.outC, inCPerGroup, kernelH: shape.kernelH, kernelW: shape.kernelW,
+    groups: shape.groups, ...requant(shape.outC),
+  });
+  const { outH, outW } = conv2dOutputHW(shape);
+  const input = arena.from("int8", pattern(shape.batch * shape.inH * shape.inW * shape.inC, 31));
+  const output = arena.alloc("int8", shape.batch * outH * outW * shape.outC);
+  const scratch = arena.alloc("int8", qs8Conv2dScratchSize(packed, shape));
+  time(name, shape.batch * outH * outW * shape.outC * K, () => qs8Conv2d(arena.kernels, packed, shape, input, output, scratch));
+  arena.release(mark);
+}

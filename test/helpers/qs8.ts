@@ -1,0 +1,139 @@
+// Random int8 layer parameters and guarded kernel buffers for the qs8 kernel tests. Bulk data
+// comes from a seeded generator (the seed is the fast-check value), so properties shrink on the
+// shape rather than on thousands of array elements.
+import { fc } from "@fast-check/vitest";
+import type { WasmArena, WasmBuffer } from "../../src/kernels/arena.js";
+import type { Qs8RequantParams } from "../../src/kernels/qs8-common.js";
+import { int32Stream } from "./wasm.js";
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** How the per-channel multipliers are drawn. */
+export type MultiplierKind = "typical" | "nearMax" | "tiny" | "zero" | "leftShift" | "mixed";
+export type ClampKind = "full" | "relu" | "relu6" | "random";
+export type BiasKind = "none" | "small" | "extreme";
+/** "uniform" int8, "extreme" only -128/127, "small" values in [-4, 3]. */
+export type DataKind = "uniform" | "extreme" | "small";
+
+export interface QuantStyle {
+  readonly multiplierKind: MultiplierKind;
+  readonly clamp: ClampKind;
+  readonly bias: BiasKind;
+  readonly inputZeroPoint: number;
+  readonly outputZeroPoint: number;
+  readonly data: DataKind;
+  readonly seed: number;
+}
+
+export const zeroPointArb = fc.oneof(fc.constantFrom(-128, 127, 0), fc.integer({ min: -128, max: 127 }));
+
+export const quantStyleArb: fc.Arbitrary<QuantStyle> = fc.record({
+  multiplierKind: fc.oneof(
+    { weight: 4, arbitrary: fc.constant<MultiplierKind>("typical") },
+    { weight: 3, arbitrary: fc.constant<MultiplierKind>("mixed") },
+    { weight: 1, arbitrary: fc.constantFrom<MultiplierKind>("nearMax", "tiny", "zero", "leftShift") },
+  ),
+  clamp: fc.constantFrom<ClampKind>("full", "relu", "relu6", "random"),
+  bias: fc.constantFrom<BiasKind>("none", "small", "small", "extreme"),
+  inputZeroPoint: zeroPointArb,
+  outputZeroPoint: zeroPointArb,
+  data: fc.oneof(
+    { weight: 5, arbitrary: fc.constant<DataKind>("uniform") },
+    { weight: 1, arbitrary: fc.constantFrom<DataKind>("extreme", "small") },
+  ),
+  seed: fc.integer(),
+});
+
+/** A plain style for explicit cases: typical multipliers, no clamp, uniform data. */
+export function style(overrides: Partial<QuantStyle> = {}): QuantStyle {
+  return {
+    multiplierKind: "typical", clamp: "full", bias: "small", inputZeroPoint: 3, outputZeroPoint: -5, data: "uniform", seed: 42,
+    ...overrides,
+  };
+}
+
+export function int8Data(length: number, seed: number, kind: DataKind): Int8Array {
+  const next = int32Stream(seed);
+  const data = new Int8Array(length);
+  for (let i = 0; i < length; i++) {
+    const r = next();
+    data[i] = kind === "uniform" ? r >> 24 : kind === "extreme" ? (r & 1 ? 127 : -128) : r >> 29;
+  }
+  return data;
+}
+
+/**
+ * Requantization parameters for `channels` outputs of a reduction of length K, following `style`.
+ * "typical" shifts put the accumulators' usual spread onto a few dozen output steps.
+ */
+export function makeRequant(style: QuantStyle, channels: number, K: number): Qs8RequantParams {
+  const next = int32Stream(style.seed ^ 0x5bd1e995);
+  const below = (n: number) => (next() >>> 0) % n;
+  const typicalShift = Math.round(Math.log2(64 / (6000 * Math.sqrt(K))));
+  const kinds: MultiplierKind[] = ["typical", "nearMax", "tiny", "zero", "leftShift"];
+  const multiplier = new Int32Array(channels);
+  const shift = new Int32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const kind = style.multiplierKind === "mixed" ? kinds[below(kinds.length)] : style.multiplierKind;
+    const normal = 0x40000000 + below(0x40000000);
+    const shifted = Math.min(Math.max(typicalShift + below(5) - 2, -31), 30);
+    [multiplier[c], shift[c]] =
+      kind === "typical" ? [normal, shifted]
+      : kind === "nearMax" ? [INT32_MAX - below(8), shifted]
+      : kind === "tiny" ? (below(2) ? [below(4), shifted] : [normal, -31])
+      : kind === "zero" ? [0, below(62) - 31]
+      : [normal, 1 + below(30)];
+  }
+  const bias =
+    style.bias === "none" ? null
+    : style.bias === "small" ? Int32Array.from({ length: channels }, () => next() >> 18)
+    : Int32Array.from({ length: channels }, () => [INT32_MIN, INT32_MAX, INT32_MIN + 1, INT32_MAX - 1][below(4)]);
+  const z = style.outputZeroPoint;
+  const [qmin, qmax] =
+    style.clamp === "full" ? [-128, 127]
+    : style.clamp === "relu" ? [z, 127]
+    : style.clamp === "relu6" ? [z, Math.min(127, z + 1 + below(100))]
+    : ((a: number, b: number) => [Math.min(a, b), Math.max(a, b)])(below(256) - 128, below(256) - 128);
+  return { bias, inputZeroPoint: style.inputZeroPoint, multiplier, shift, outputZeroPoint: z, qmin, qmax };
+}
+
+const GUARD = 32;
+const GUARD_BYTE = 0x5a;
+
+/**
+ * An int8 buffer of `length` elements with GUARD bytes on each side, all filled with a pattern,
+ * so a test can tell whether a kernel wrote outside it (or, for error paths, wrote at all).
+ */
+export function guardedInt8(arena: WasmArena, length: number): {
+  buffer: WasmBuffer;
+  guardsIntact(): boolean;
+  untouched(): boolean;
+} {
+  const region = arena.alloc("int8", length + 2 * GUARD);
+  arena.view(region).fill(GUARD_BYTE);
+  const buffer: WasmBuffer = { ptr: region.ptr + GUARD, length, type: "int8" };
+  const intact = (from: number, to: number) => arena.view(region).subarray(from, to).every((b) => b === GUARD_BYTE);
+  return {
+    buffer,
+    guardsIntact: () => intact(0, GUARD) && intact(GUARD + length, length + 2 * GUARD),
+    untouched: () => intact(0, length + 2 * GUARD),
+  };
+}
+
+/** Copies data into a fresh arena buffer. */
+export function int8Buffer(arena: WasmArena, data: Int8Array): WasmBuffer {
+  return arena.from("int8", data);
+}
+
+/** Reads an int8 buffer back as a copy. */
+export function readInt8(arena: WasmArena, buffer: WasmBuffer): Int8Array {
+  return new Int8Array(arena.kernels.memory.buffer, buffer.ptr, buffer.length).slice();
+}
+
+/** Index of the first element where a and b differ, -1 if equal (typed-array toEqual is slow). */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}

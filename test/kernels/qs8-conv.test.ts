@@ -1,0 +1,230 @@
+import { describe, expect, beforeAll } from "vitest";
+import { test, fc } from "@fast-check/vitest";
+import type { WasmArena } from "../../src/kernels/arena.js";
+import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dParams } from "../../src/kernels/qs8-conv.js";
+import { conv2dOutputHW, type Conv2dShape } from "../../src/kernels/shapes.js";
+import { referenceQs8Conv2d } from "../../src/reference/qs8-conv.js";
+import { ShapeError } from "../../src/errors.js";
+import { freshArena } from "../helpers/wasm.js";
+import {
+  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, type QuantStyle,
+} from "../helpers/qs8.js";
+
+let arena: WasmArena;
+beforeAll(async () => {
+  arena = await freshArena();
+});
+
+function convParams(shape: Conv2dShape, quant: QuantStyle): Qs8Conv2dParams {
+  const inCPerGroup = shape.inC / shape.groups;
+  const K = inCPerGroup * shape.kernelH * shape.kernelW;
+  return {
+    weights: int8Data(shape.outC * K, quant.seed + 1, quant.data),
+    outC: shape.outC,
+    inCPerGroup,
+    kernelH: shape.kernelH,
+    kernelW: shape.kernelW,
+    groups: shape.groups,
+    ...makeRequant(quant, shape.outC, K),
+  };
+}
+
+/** Packs, runs qs8Conv2d between guard bytes and compares with the reference; restores the arena. */
+function checkConv(shape: Conv2dShape, quant: QuantStyle, expectedKind?: "gemm" | "depthwise"): void {
+  const params = convParams(shape, quant);
+  const input = int8Data(shape.batch * shape.inH * shape.inW * shape.inC, quant.seed + 2, quant.data);
+  const weightsBefore = params.weights.slice();
+  const { outH, outW } = conv2dOutputHW(shape);
+  const mark = arena.mark();
+  try {
+    const packed = packQs8Conv2d(arena, params);
+    if (expectedKind) expect(packed.kind).toBe(expectedKind);
+    const inputBuffer = int8Buffer(arena, input);
+    const output = guardedInt8(arena, shape.batch * outH * outW * shape.outC);
+    const scratch = guardedInt8(arena, qs8Conv2dScratchSize(packed, shape));
+    qs8Conv2d(arena.kernels, packed, shape, inputBuffer, output.buffer, scratch.buffer);
+    const expected = referenceQs8Conv2d(input, shape, params);
+    const mismatch = firstDifference(readInt8(arena, output.buffer), expected);
+    expect(mismatch, `first mismatch at NHWC offset ${mismatch}`).toBe(-1);
+    expect(output.guardsIntact(), "bytes around the output").toBe(true);
+    expect(scratch.guardsIntact(), "bytes around the scratch").toBe(true);
+    expect(firstDifference(readInt8(arena, inputBuffer), input), "input changed").toBe(-1);
+    expect(firstDifference(params.weights, weightsBefore), "weights changed").toBe(-1);
+  } finally {
+    arena.release(mark);
+  }
+}
+
+/** A square-ish default shape for explicit cases. */
+function conv(overrides: Partial<Conv2dShape>): Conv2dShape {
+  return {
+    batch: 1, inH: 5, inW: 6, inC: 3, outC: 4, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1,
+    dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 1,
+    ...overrides,
+  };
+}
+
+/**
+ * Random geometry whose padded input always covers the dilated kernel: the input extent is drawn
+ * as "what the kernel needs" plus a slack, minus the padding (but at least 1).
+ */
+function geometryArb(maxKernel: number) {
+  const axis = fc.record({
+    kernel: fc.integer({ min: 1, max: maxKernel }),
+    stride: fc.integer({ min: 1, max: 3 }),
+    dilation: fc.integer({ min: 1, max: 3 }),
+    padBefore: fc.integer({ min: 0, max: 4 }),
+    padAfter: fc.integer({ min: 0, max: 4 }),
+    slack: fc.integer({ min: 0, max: 6 }),
+  });
+  return fc.record({ batch: fc.integer({ min: 1, max: 2 }), h: axis, w: axis }).map(({ batch, h, w }) => {
+    const extent = (a: typeof h) => Math.max(1, a.dilation * (a.kernel - 1) + 1 + a.slack - a.padBefore - a.padAfter);
+    return {
+      batch, inH: extent(h), inW: extent(w), kernelH: h.kernel, kernelW: w.kernel, strideH: h.stride, strideW: w.stride,
+      dilationH: h.dilation, dilationW: w.dilation, padTop: h.padBefore, padBottom: h.padAfter, padLeft: w.padBefore, padRight: w.padAfter,
+    };
+  });
+}
+
+describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for bit", () => {
+  const channelsArb = fc.oneof(
+    fc.record({ groups: fc.constant(1), inCPerGroup: fc.integer({ min: 1, max: 12 }), outCPerGroup: fc.integer({ min: 1, max: 9 }) }),
+    fc.record({ groups: fc.integer({ min: 2, max: 4 }), inCPerGroup: fc.integer({ min: 2, max: 5 }), outCPerGroup: fc.integer({ min: 1, max: 5 }) }),
+  );
+  test.prop([geometryArb(4), channelsArb, quantStyleArb], { numRuns: 1000 })(
+    "on random shapes, groups and parameters",
+    (geometry, { groups, inCPerGroup, outCPerGroup }, quant) => {
+      checkConv({ ...geometry, groups, inC: groups * inCPerGroup, outC: groups * outCPerGroup }, quant, "gemm");
+    },
+  );
+
+  test.each([
+    { name: "1x1 output (kernel covers the input)", shape: conv({ inH: 3, inW: 3, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "1x1 output from a 1x1 input", shape: conv({ inH: 1, inW: 1, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "one input and one output channel", shape: conv({ inC: 1, outC: 1 }) },
+    { name: "three input channels (RGB), 5x5 kernel", shape: conv({ inC: 3, outC: 8, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, inH: 9, inW: 9 }) },
+    { name: "padding larger than the kernel", shape: conv({ kernelH: 2, kernelW: 2, padTop: 5, padLeft: 4, padBottom: 3, padRight: 6 }) },
+    { name: "asymmetric padding", shape: conv({ padTop: 0, padLeft: 2, padBottom: 1, padRight: 0 }) },
+    { name: "dilation 2 and 3", shape: conv({ dilationH: 2, dilationW: 3, inH: 9, inW: 10, padTop: 2, padBottom: 2 }) },
+    { name: "stride 2 with odd input", shape: conv({ strideH: 2, strideW: 2, inH: 7, inW: 9 }) },
+    { name: "groups 2, not depthwise", shape: conv({ inC: 6, outC: 4, groups: 2 }) },
+    { name: "groups 3 with odd channels per group", shape: conv({ inC: 9, outC: 9, groups: 3 }) },
+    { name: "pointwise 1x1, many channels", shape: conv({ inC: 37, outC: 19, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "batch 3", shape: conv({ batch: 3, inH: 4, inW: 4 }) },
+    { name: "K = 16 exactly (no K tail)", shape: conv({ inC: 4, kernelH: 2, kernelW: 2, outC: 6 }) },
+    { name: "larger: 16 -> 24 channels, 3x3, 12x12", shape: conv({ inC: 16, outC: 24, inH: 12, inW: 12 }) },
+  ])("$name", ({ shape }) => {
+    checkConv(shape, style({ seed: shape.inC * 31 + shape.outC }), "gemm");
+    checkConv(shape, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax" }));
+    checkConv(shape, style({ seed: 6, inputZeroPoint: 127, outputZeroPoint: -128, clamp: "relu", multiplierKind: "mixed" }));
+    checkConv(shape, style({ seed: 7, clamp: "relu6", multiplierKind: "tiny", bias: "extreme", data: "extreme" }));
+  });
+});
+
+describe("qs8Conv2d depthwise path matches the reference bit for bit", () => {
+  test.prop(
+    [geometryArb(5), fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 3 }), quantStyleArb],
+    { numRuns: 1000 },
+  )("on random shapes, channel counts, multipliers and parameters", (geometry, channels, depthMultiplier, quant) => {
+    const shape = { ...geometry, inC: channels, outC: channels * depthMultiplier, groups: channels };
+    checkConv(shape, quant, "depthwise");
+  });
+
+  const depthwise = (channels: number, overrides: Partial<Conv2dShape> = {}) =>
+    conv({ inC: channels, outC: channels, groups: channels, ...overrides });
+  test.each([
+    { name: "8 channels (one full block)", shape: depthwise(8) },
+    { name: "3 channels (tail only)", shape: depthwise(3) },
+    { name: "2 channels, multiplier 3", shape: depthwise(2, { outC: 6 }) },
+    { name: "19 channels (two blocks and a tail), 1x1 output", shape: depthwise(19, { inH: 3, inW: 3, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "32 channels, stride 2, 5x5 kernel", shape: depthwise(32, { kernelH: 5, kernelW: 5, strideH: 2, strideW: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, inH: 9, inW: 8 }) },
+    { name: "padding larger than the kernel", shape: depthwise(9, { kernelH: 2, kernelW: 2, padTop: 4, padLeft: 3, padBottom: 5, padRight: 4 }) },
+    { name: "dilation 2, asymmetric padding", shape: depthwise(10, { dilationH: 2, dilationW: 2, padTop: 2, padLeft: 0, padBottom: 1, padRight: 3, inH: 7, inW: 7 }) },
+    { name: "1x1 kernel (one tap, odd pair)", shape: depthwise(12, { kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "1x4 kernel, multiplier 2, batch 2", shape: depthwise(11, { kernelH: 1, kernelW: 4, outC: 22, batch: 2, padTop: 0, padBottom: 0 }) },
+  ])("$name", ({ shape }) => {
+    checkConv(shape, style({ seed: shape.inC }), "depthwise");
+    checkConv(shape, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax" }));
+    checkConv(shape, style({ seed: 6, inputZeroPoint: 127, outputZeroPoint: -128, clamp: "relu", multiplierKind: "mixed" }));
+    checkConv(shape, style({ seed: 7, clamp: "relu6", multiplierKind: "tiny", bias: "extreme", data: "extreme" }));
+  });
+});
+
+describe("qs8Conv2d rejects bad arguments before writing anything", () => {
+  const shape = conv({ inC: 4, outC: 6, groups: 2 });
+  const depthwiseShape = conv({ inC: 4, outC: 8, groups: 4 });
+
+  test.each([
+    ["weights of the wrong length", { weights: new Int8Array(5) }, ShapeError],
+    ["outC not divisible by groups", { outC: 5, weights: new Int8Array(5 * 2 * 9) }, ShapeError],
+    ["kernelH = 0", { kernelH: 0 }, ShapeError],
+    ["groups not an integer", { groups: 1.5 }, ShapeError],
+    ["weights not an Int8Array", { weights: new Int16Array(6 * 2 * 9) as unknown as Int8Array }, TypeError],
+    ["shift of the wrong length", { shift: new Int32Array(5) }, ShapeError],
+    ["multiplier out of range", { multiplier: new Int32Array(6).fill(-5) }, RangeError],
+    ["qmin beyond int8", { qmin: -129 }, RangeError],
+  ] as const)("packQs8Conv2d: %s", (_name, change, error) => {
+    const mark = arena.mark();
+    expect(() => packQs8Conv2d(arena, { ...convParams(shape, style()), ...change })).toThrow(error);
+    expect(arena.mark()).toBe(mark);
+  });
+
+  test.each([
+    ["inC differs from the packed weights", shape, { inC: 6 }, ShapeError, /inC/],
+    ["outC differs from the packed weights", shape, { outC: 8 }, ShapeError, /outC/],
+    ["groups differ from the packed weights", shape, { groups: 1, inC: 2 }, ShapeError, /groups/],
+    ["kernel size differs from the packed weights", shape, { kernelW: 2 }, ShapeError, /kernelW/],
+    ["stride 0", shape, { strideH: 0 }, ShapeError, /strideH/],
+    ["negative padding", shape, { padLeft: -1 }, ShapeError, /padLeft/],
+    ["padded input smaller than the dilated kernel", shape, { inH: 1, padTop: 0, padBottom: 0, dilationH: 2 }, ShapeError, /output would be/],
+    ["depthwise: channel multiplier differs", depthwiseShape, { outC: 12 }, ShapeError, /outC/],
+  ] as const)("qs8Conv2d: %s", (_name, packedShape, change, error, message) => {
+    const mark = arena.mark();
+    try {
+      const packed = packQs8Conv2d(arena, convParams(packedShape, style()));
+      const input = int8Buffer(arena, new Int8Array(4096));
+      const output = guardedInt8(arena, 4096);
+      const scratch = guardedInt8(arena, 4096);
+      const bad = { ...packedShape, ...change };
+      expect(() => qs8Conv2d(arena.kernels, packed, bad, input, output.buffer, scratch.buffer)).toThrow(error);
+      expect(() => qs8Conv2d(arena.kernels, packed, bad, input, output.buffer, scratch.buffer)).toThrow(message);
+      expect(output.untouched()).toBe(true);
+      expect(scratch.untouched()).toBe(true);
+    } finally {
+      arena.release(mark);
+    }
+  });
+
+  test.each([
+    ["input too small", "input", -1, RangeError],
+    ["output too small", "output", -1, RangeError],
+    ["scratch too small", "scratch", -1, RangeError],
+    ["input of type uint8", "input", "uint8", TypeError],
+  ] as const)("qs8Conv2d (%s), general and depthwise", (_name, role, change, error) => {
+    for (const packedShape of [shape, depthwiseShape]) {
+      const mark = arena.mark();
+      try {
+        const packed = packQs8Conv2d(arena, convParams(packedShape, style()));
+        const { outH, outW } = conv2dOutputHW(packedShape);
+        const lengths = {
+          input: packedShape.batch * packedShape.inH * packedShape.inW * packedShape.inC,
+          output: packedShape.batch * outH * outW * packedShape.outC,
+          scratch: qs8Conv2dScratchSize(packed, packedShape),
+        };
+        const buffers = {
+          input: guardedInt8(arena, lengths.input),
+          output: guardedInt8(arena, lengths.output),
+          scratch: guardedInt8(arena, lengths.scratch),
+        };
+        const args = { input: buffers.input.buffer, output: buffers.output.buffer, scratch: buffers.scratch.buffer };
+        const target = args[role];
+        args[role] = typeof change === "number" ? { ...target, length: target.length + change } : { ...target, type: change };
+        expect(() => qs8Conv2d(arena.kernels, packed, packedShape, args.input, args.output, args.scratch)).toThrow(error);
+        expect(buffers.output.untouched()).toBe(true);
+        expect(buffers.scratch.untouched()).toBe(true);
+      } finally {
+        arena.release(mark);
+      }
+    }
+  });
+});
