@@ -12,6 +12,12 @@ const KERNELS: readonly { exportName: string; instructions: readonly string[] }[
   { exportName: "qs8_gemm", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
   { exportName: "qs8_conv2d", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
   { exportName: "qs8_conv2d_depthwise", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
+  { exportName: "f32_gemm", instructions: ["f32x4.mul", "f32x4.add", "v128.load32_splat"] },
+  { exportName: "f32_conv2d", instructions: ["f32x4.mul", "f32x4.add"] },
+  { exportName: "f32_dwconv2d", instructions: ["f32x4.mul", "f32x4.add"] },
+  { exportName: "f32_maxpool2d", instructions: ["f32x4.max"] },
+  { exportName: "qs8_requantize", instructions: ["i64x2.mul", "i32x4.max_s"] },
+  { exportName: "qs8_add", instructions: ["i64x2.extmul_low_i32x4_s"] },
 ];
 
 interface WatModule {
