@@ -70,3 +70,30 @@ export {
   type HistogramObserverOptions,
   type MseObserverOptions,
 } from "./calibrate/index.js";
+export { InferenceSession, type SessionOptions, type ModelSource } from "./runtime/session.js";
+export { Tensor, type TensorType, type TensorData } from "./runtime/tensor.js";
+export type { SessionSummary, SummaryRow } from "./runtime/summary.js";
+export {
+  quantizeStatic,
+  calibrate,
+  type QuantizeStaticOptions,
+  type QuantizedModel,
+  type Calibration,
+  type CalibrationFeeds,
+  type BitWidths,
+} from "./quantize/quantize-static.js";
+export { quantizeDynamic, type QuantizeDynamicOptions } from "./quantize/quantize-dynamic.js";
+export { readOnnxModel } from "./onnx/reader.js";
+export { writeOnnxModel } from "./onnx/writer.js";
+export { OnnxGraphBuilder, attr } from "./onnx/builder.js";
+export type { Graph, Node, Value } from "./graph/ir.js";
+export { optimizeGraph, type OptimizationLevel } from "./graph/passes/index.js";
+export {
+  Int8RuntimeError,
+  ModelFormatError,
+  UnsupportedError,
+  ShapeError,
+  DTypeError,
+  InvalidArgumentError,
+  QuantizationError,
+} from "./errors.js";
