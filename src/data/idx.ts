@@ -36,7 +36,8 @@ export function parseIdx(bytes: Uint8Array, name = "idx"): IdxArray {
       { tensor: name },
     );
   }
-  return { dims, data: bytes.subarray(headerBytes) };
+  // A plain Uint8Array view (not a Buffer, whatever the caller read the bytes with).
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, count) };
 }
 
 /** Encodes unsigned bytes as IDX (not compressed). */
