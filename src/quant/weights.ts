@@ -2,10 +2,10 @@
 // symmetric narrow-range per output channel, int32 biases on the scale S_x * S_w[c], the
 // accumulator start values and the fixed-point output multipliers.
 import { InvalidArgumentError, QuantizationError, ShapeError } from "../errors.js";
-import { axisLayout, forEachChannelRun } from "./axis.js";
+import { axisLayout, forEachChannelRun, type AxisLayout } from "./axis.js";
 import { quantizeMultiplier } from "./fixed-point.js";
 import { channelMinMax, qparamsFromRange, quantRange, type QParamsOptions } from "./qparams.js";
-import { quantizePerAxis } from "./quantize.js";
+import { quantizePerAxis, roundHalfToEven } from "./quantize.js";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -19,6 +19,41 @@ export interface WeightQuantizationOptions {
   readonly axis?: number;
   /** Names the tensor in errors. */
   readonly name?: string;
+  /**
+   * How each scale is chosen: "max" maps the largest |w| to qmax (default); "mse" searches the
+   * clip (a fraction of max |w|) that minimises the squared quantization error, which matters
+   * at 2-4 bits where a few large weights would otherwise waste most of the levels.
+   */
+  readonly clipping?: "max" | "mse";
+}
+
+const MSE_CLIP_FRACTIONS = Array.from({ length: 41 }, (_, i) => 1 - i * 0.0175);
+
+/** Per-channel scales minimising sum (w - S * clamp(round(w / S), qmin, qmax))^2 over a grid of clips. */
+function mseScales(weights: Float32Array, layout: AxisLayout, maxScales: Float32Array, perChannel: boolean, qmax: number): Float32Array {
+  const groups = perChannel ? layout.channels : 1;
+  const best = new Float64Array(groups).fill(Infinity);
+  const chosen = Float32Array.from(maxScales);
+  for (const fraction of MSE_CLIP_FRACTIONS) {
+    const error = new Float64Array(groups);
+    forEachChannelRun(layout, (channel, start, end) => {
+      const g = perChannel ? channel : 0;
+      const scale = Math.fround(maxScales[g] * fraction);
+      let sum = 0;
+      for (let i = start; i < end; i++) {
+        const q = Math.min(Math.max(roundHalfToEven(weights[i] / scale), -qmax), qmax);
+        sum += (weights[i] - scale * q) ** 2;
+      }
+      error[g] += sum;
+    });
+    for (let g = 0; g < groups; g++) {
+      if (error[g] < best[g] && maxScales[g] * fraction > 0) {
+        best[g] = error[g];
+        chosen[g] = Math.fround(maxScales[g] * fraction);
+      }
+    }
+  }
+  return chosen;
 }
 
 export interface QuantizedWeights {
@@ -51,6 +86,10 @@ export function quantizeWeights(
   const scales = perChannel
     ? Float32Array.from({ length: channels }, (_, c) => qparamsFromRange(ranges.min[c], ranges.max[c], qparamsOptions, name).scale)
     : Float32Array.of(qparamsFromRange(lowest(ranges.min), highest(ranges.max), qparamsOptions, name).scale);
+  if (options.clipping === "mse") {
+    const layout = axisLayout(dims, ranges.axis, weights.length, name);
+    scales.set(mseScales(weights, layout, scales, perChannel, qmax));
+  }
   const channelScales = perChannel ? scales : new Float32Array(channels).fill(scales[0]);
   const codes = quantizePerAxis(weights, dims, ranges.axis, channelScales, new Int32Array(channels), qmin, qmax);
   // A code range within [-127, 127] always gets an Int8Array (see codeArray).

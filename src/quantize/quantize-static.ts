@@ -35,6 +35,14 @@ export interface QuantizeStaticOptions extends BitWidths {
   readonly nodesToExclude?: readonly string[];
   /** Bit widths per node name, overriding weightBits/activationBits for that node's weights and output. */
   readonly perNodeBits?: Readonly<Record<string, BitWidths>>;
+  /** How weight scales are chosen (see quantizeWeights); default "mse" below 8 bits, else "max". */
+  readonly weightClipping?: "max" | "mse";
+  /**
+   * Bit width of the codes at the model's boundary, its inputs and its outputs (default 8 whatever
+   * activationBits says): the input is the data and the output the scores read by the caller, not
+   * hidden activations, and at 3-4 bits an argmax over a handful of levels is mostly ties.
+   */
+  readonly boundaryBits?: number;
   /** Called after each calibration batch. */
   readonly onProgress?: (batch: number, batches: number | undefined) => void;
 }
@@ -111,6 +119,7 @@ function planQuantization(graph: Graph, options: QuantizeStaticOptions): QuantPl
       }
     }
   }
+  for (const name of [...graph.inputs, ...graph.outputs]) if (bits.has(name)) bits.set(name, options.boundaryBits ?? 8);
   return { observed, sharedWith, linearNodes, bits };
 }
 
@@ -240,6 +249,7 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
   const { weightBits } = widths(options, node);
   const weights = quantizeWeights(weightsValue.initializer as Float32Array, dims, {
     bits: weightBits, perChannel: options.perChannel ?? true, axis, name: node.inputs[1],
+    clipping: options.weightClipping ?? (weightBits < 8 ? "mse" : "max"),
   });
   const storage = weightBits <= 4 ? "int4" : undefined;
   releaseName(graph, node, node.inputs[1]);

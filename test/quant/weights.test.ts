@@ -2,6 +2,7 @@ import { describe, expect } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { accumulatorInit, biasScales, outputMultipliers, quantizeBias, quantizeWeights } from "../../src/quant/weights.js";
 import { quantizeMultiplier } from "../../src/quant/fixed-point.js";
+import { dequantizePerAxis } from "../../src/quant/quantize.js";
 import { InvalidArgumentError, QuantizationError, ShapeError } from "../../src/errors.js";
 
 const INT32_MIN = -2147483648;
@@ -140,5 +141,19 @@ describe("outputMultipliers", () => {
       expect([multiplier[c], shift[c]]).toEqual([expected.multiplier, expected.shift]);
     });
     expect(() => outputMultipliers(0.02, scales, 0)).toThrow(QuantizationError);
+  });
+});
+
+describe("MSE weight clipping", () => {
+  test("at 3 bits a few large weights no longer waste the levels: lower squared error than max scaling", () => {
+    const rows = 4;
+    const cols = 256;
+    const weights = Float32Array.from({ length: rows * cols }, (_, i) => (i % cols === 7 ? 3 : Math.sin(i * 12.9898)));
+    const error = (clipping: "max" | "mse") => {
+      const q = quantizeWeights(weights, [rows, cols], { bits: 3, clipping });
+      const back = dequantizePerAxis(q.codes, [rows, cols], 0, q.scales, new Int32Array(rows));
+      return weights.reduce((s, w, i) => s + (w - back[i]) ** 2, 0);
+    };
+    expect(error("mse")).toBeLessThan(0.5 * error("max"));
   });
 });

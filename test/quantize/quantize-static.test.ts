@@ -129,6 +129,18 @@ describe("quantizeStatic", () => {
     expect([...graph.values.values()].some((v) => v.storage === "int4")).toBe(true);
   });
 
+  test("below 8 bits the model's inputs and outputs keep 8-bit codes unless boundaryBits says otherwise", async () => {
+    const model = mlp();
+    const data = batches([8, 1, 16, 16], 2, 12);
+    const q4 = (await quantizeStatic(model, data, { weightBits: 4, activationBits: 4 })).graph;
+    const clips = q4.nodes.filter((n) => n.opType === "Clip");
+    // Hidden activations get a Clip to the 4-bit grid; the input's and output's quantization do not.
+    expect(clips.length).toBeGreaterThan(0);
+    expect(clips.every((n) => n.inputs[0] !== "x")).toBe(true);
+    const all4 = (await quantizeStatic(model, data, { weightBits: 4, activationBits: 4, boundaryBits: 4 })).graph;
+    expect(all4.nodes.filter((n) => n.opType === "Clip").length).toBeGreaterThan(clips.length);
+  });
+
   test("MatMul weights [K, N] are quantized per output column and run integer", async () => {
     const model = mlp();
     const q = await quantizeStatic(model, batches([8, 1, 16, 16], 2, 5));
