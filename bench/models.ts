@@ -78,18 +78,17 @@ function readIdxImages(path: string, count: number): { pixels: Float32Array; dim
 }
 
 /** A few training images when they fit the model's input, random images otherwise. */
-function calibrationFeeds(inputName: string, sampleDims: readonly number[]): CalibrationFeeds[] {
-  const sampleSize = sampleDims.reduce((a, b) => a * b, 1);
+function calibrationFeeds(inputName: string, sampleDims: readonly number[]): { feeds: CalibrationFeeds[]; source: string } {
   const images = existsSync(CALIBRATION_IMAGES) ? readIdxImages(CALIBRATION_IMAGES, CALIBRATION_COUNT) : undefined;
   const fits = images !== undefined && images.dims.slice(1).join() === sampleDims.join();
+  const pool = fits ? images : { pixels: randomBatch(CALIBRATION_COUNT, sampleDims, 1000).data, dims: [CALIBRATION_COUNT, ...sampleDims] };
+  const sampleSize = sampleDims.reduce((a, b) => a * b, 1);
   const feeds: CalibrationFeeds[] = [];
-  for (let start = 0; start < CALIBRATION_COUNT; start += CALIBRATION_BATCH) {
-    const n = Math.min(CALIBRATION_BATCH, (fits ? images.dims[0] : CALIBRATION_COUNT) - start);
-    if (n <= 0) break;
-    const data = fits ? images.pixels.slice(start * sampleSize, (start + n) * sampleSize) : randomBatch(n, sampleDims, 1000 + start).data;
-    feeds.push({ [inputName]: new Tensor("float32", data, [n, ...sampleDims]) });
+  for (let start = 0; start < pool.dims[0]; start += CALIBRATION_BATCH) {
+    const n = Math.min(CALIBRATION_BATCH, pool.dims[0] - start);
+    feeds.push({ [inputName]: new Tensor("float32", pool.pixels.slice(start * sampleSize, (start + n) * sampleSize), [n, ...sampleDims]) });
   }
-  return feeds;
+  return { feeds, source: `${pool.dims[0]} ${fits ? `images of ${CALIBRATION_IMAGES}` : "random inputs"}` };
 }
 
 /** The model's input and the fp32, int8 QDQ and uint8 QDQ files (the last two in `dir`). */
@@ -102,7 +101,9 @@ async function prepareModel(file: string, dir: string, log: (line: string) => vo
   if (!sampleDims?.every((d): d is number => typeof d === "number")) throw new Error(`${file}: the input's shape after the batch dimension must be known`);
   const files: Partial<Record<Precision, string>> = { fp32: file };
   try {
-    const quantized = await quantizeStatic(fp32, calibrationFeeds(inputName, sampleDims));
+    const { feeds, source } = calibrationFeeds(inputName, sampleDims);
+    log(`${name}: quantizing, calibrated on ${source}`);
+    const quantized = await quantizeStatic(fp32, feeds);
     const int8 = quantized.toBytes();
     files.int8 = join(dir, `${name}.int8.onnx`);
     files.uint8 = join(dir, `${name}.uint8.onnx`);
@@ -173,10 +174,7 @@ export async function benchmarkModels(options: ModelBenchmarkOptions): Promise<M
   const dir = mkdtempSync(join(tmpdir(), "bench-models-"));
   try {
     const models: JobModel[] = [];
-    for (const file of options.files ?? defaultModelFiles()) {
-      log(`${basename(file)}: quantizing`);
-      models.push(await prepareModel(file, dir, log));
-    }
+    for (const file of options.files ?? defaultModelFiles()) models.push(await prepareModel(file, dir, log));
     const rows: ModelRow[] = [];
     const checks: Check[] = [];
     for (const plan of PLAN) {

@@ -89,6 +89,7 @@ export async function executeJob(job: PeerJob, log: (line: string) => void): Pro
         const output = await loaded.infer(randomBatch(CHECK_BATCH, model.sampleDims, CHECK_SEED));
         result.checks.push({ model: model.name, precision, values: Array.from(output) });
         for (const batch of job.batches) {
+          // Seeded by the batch size: every runtime times the same input.
           const call = loaded.prepareCall(randomBatch(batch, model.sampleDims, batch));
           const { msMedian, samples } = await measureMedian(call, job.timing);
           result.rows.push({ model: model.name, batch, runtime: job.runtime, precision, threads: job.threads, msMedian });

@@ -75,6 +75,7 @@ function toOnnx(x: tf.Tensor, layout: Layout): tf.Tensor {
 
 /** An ONNX constant that broadcasts against an NCHW tensor, made to broadcast against NHWC. */
 function constantForNhwc(data: Float32Array, dims: readonly number[]): tf.Tensor {
+  if (dims.length > 4) throw new Error(`tfjs-wasm peer: a constant of rank ${dims.length} does not broadcast against an image`);
   const full = [...Array(Math.max(0, 4 - dims.length)).fill(1), ...dims];
   return tf.tidy(() => tf.transpose(tf.tensor(data, full), [0, 2, 3, 1]));
 }
@@ -203,8 +204,9 @@ class NetworkBuilder {
     const [input, weightName, biasName] = node.inputs;
     this.requireLayout(node, input, "nhwc");
     const weights = this.floatConstant(node, weightName);
-    const [outChannels, groupChannels, kh, kw] = this.dims(node, weightName);
-    if (this.dims(node, weightName).length !== 4) throw new UnsupportedGraphError(node, "only 2-D convolutions are mapped");
+    const weightDims = this.dims(node, weightName);
+    if (weightDims.length !== 4) throw new UnsupportedGraphError(node, "only 2-D convolutions are mapped");
+    const [outChannels, groupChannels, kh, kw] = weightDims;
     const group = attrInt(node, "group", 1);
     const strides = attrInts(node, "strides", [1, 1]) as [number, number];
     const dilations = attrInts(node, "dilations", [1, 1]) as [number, number];
@@ -273,7 +275,8 @@ class NetworkBuilder {
   private batchNorm(node: Node): void {
     const [input, scale, offset, mean, variance] = node.inputs;
     const layout = this.layoutOf(input);
-    if (layout.kind !== "nhwc" && this.rank(input) !== 2) throw new UnsupportedGraphError(node, "only NCHW or [N, C] inputs are mapped");
+    const supported = layout.kind === "nhwc" || (layout.kind === "onnx" && this.rank(input) === 2);
+    if (!supported) throw new UnsupportedGraphError(node, "only NCHW or [N, C] inputs are mapped");
     if (node.outputs.length > 1) throw new UnsupportedGraphError(node, "training-mode outputs");
     const epsilon = attrFloat(node, "epsilon", 1e-5);
     const [g, b, m, v] = [scale, offset, mean, variance].map((name) => this.keep(tf.tensor1d(this.floatConstant(node, name))));
@@ -388,8 +391,10 @@ export class TfjsNetwork {
     private readonly outputLayout: Layout,
   ) {}
 
-  static fromOnnx(onnxBytes: Uint8Array): TfjsNetwork {
-    const graph = inferShapes(optimizeGraph(readOnnxModel(onnxBytes), { level: "all" }));
+  /** `optimize: false` maps the graph as read (BatchNorm, Relu, MatMul as their own ops). */
+  static fromOnnx(onnxBytes: Uint8Array, options: { optimize?: boolean } = {}): TfjsNetwork {
+    const read = readOnnxModel(onnxBytes);
+    const graph = options.optimize === false ? read : inferShapes(optimizeGraph(read, { level: "all" }));
     if (graph.inputs.length !== 1 || graph.outputs.length < 1) throw new Error("tfjs-wasm peer: one input is supported");
     const builder = new NetworkBuilder(graph);
     try {
