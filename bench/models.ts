@@ -1,0 +1,272 @@
+// Model benchmark: our runtime (int8 and fp32) against the runtimes users would otherwise pick, on
+// the same ONNX files in the same run: plain TypeScript, TensorFlow.js (wasm backend) and ONNX
+// Runtime Web (wasm backend, fp32, our int8 QDQ file and its uint8-activation form), at batch 1
+// and 64, single-threaded and with 2 threads where the runtime has threads. Every runtime runs in
+// a process of its own (bench/peers/job.ts); before timing, each one's outputs on a fixed input are
+// checked against ONNX Runtime's fp32 outputs.
+// Writes bench/results/models.json: rows { model, batch, runtime, precision, threads, msMedian }.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { readOnnxModel } from "../src/onnx/reader.js";
+import { quantizeStatic, type CalibrationFeeds } from "../src/quantize/quantize-static.js";
+import { Tensor } from "../src/runtime/tensor.js";
+import { writeModelChart } from "./chart.js";
+import { compareRows, modelBatches, seriesName, seriesOf } from "./model-rows.js";
+import { formatTable, writeJson } from "./harness.js";
+import { CHECK_BATCH, randomBatch, runJobInChild, type CheckOutput, type JobModel, type PeerJob } from "./peers/job.js";
+import { toUint8Activations } from "./peers/qdq-uint8.js";
+import { FULL_TIMING, QUICK_TIMING, type TimingOptions } from "./peers/timing.js";
+import type { ModelRow, Precision, Runtime } from "./peers/types.js";
+
+export type { ModelRow, Precision, Runtime };
+
+export interface ModelBenchmarkOptions {
+  readonly quick: boolean;
+  readonly log: (line: string) => void;
+  /** ONNX files to measure (default: every models/*.onnx, else the smoke model). */
+  readonly files?: readonly string[];
+}
+
+const MODELS_DIR = "models";
+/** The small trained simplenet shared before models/ is populated. */
+const SMOKE_MODEL = "/work/wt/simplenet-smoke.onnx";
+const CALIBRATION_IMAGES = join(MODELS_DIR, "data", "fashion-mnist-calibration-images.gz");
+const CALIBRATION_COUNT = 128;
+const CALIBRATION_BATCH = 64;
+const BATCHES = [1, 64] as const;
+/** fp32 outputs must agree with ONNX Runtime's to this, relative to max(1, max |output|). */
+const FP32_TOLERANCE = 1e-4;
+
+/**
+ * The jobs, in order. ONNX Runtime single-threaded comes first: its fp32 outputs are the
+ * reference. TensorFlow.js's wasm backend has no threads in Node (tensorflow/tfjs#3830), and ours
+ * and plain JS are single-threaded, so only ONNX Runtime gets a 2-thread job.
+ */
+interface JobPlan {
+  readonly runtime: Runtime;
+  readonly threads: number;
+  readonly precisions: readonly Precision[];
+}
+
+const PLAN: readonly JobPlan[] = [
+  { runtime: "ort-web", threads: 1, precisions: ["fp32", "int8", "uint8"] },
+  { runtime: "ours", threads: 1, precisions: ["int8", "fp32"] },
+  { runtime: "tfjs-wasm", threads: 1, precisions: ["fp32"] },
+  { runtime: "js", threads: 1, precisions: ["fp32"] },
+  { runtime: "ort-web", threads: 2, precisions: ["fp32", "int8", "uint8"] },
+];
+
+export function defaultModelFiles(): string[] {
+  const shipped = existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR).filter((f) => f.endsWith(".onnx")).sort() : [];
+  if (shipped.length > 0) return shipped.map((f) => join(MODELS_DIR, f));
+  if (existsSync(SMOKE_MODEL)) return [SMOKE_MODEL];
+  throw new Error(`no ONNX models in ${MODELS_DIR}/ and no ${SMOKE_MODEL}`);
+}
+
+/** Images of an IDX file (gzip), as float pixels / 255, the models' input normalisation. */
+function readIdxImages(path: string, count: number): { pixels: Float32Array; dims: number[] } {
+  const bytes = gunzipSync(readFileSync(path));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0) !== 0x803) throw new Error(`${path} is not an IDX file of unsigned bytes [count, rows, cols]`);
+  const [available, rows, cols] = [view.getUint32(4), view.getUint32(8), view.getUint32(12)];
+  const n = Math.min(count, available);
+  return { pixels: Float32Array.from(bytes.subarray(16, 16 + n * rows * cols), (p) => p / 255), dims: [n, 1, rows, cols] };
+}
+
+/** A few training images when they fit the model's input, random images otherwise. */
+function calibrationFeeds(inputName: string, sampleDims: readonly number[]): { feeds: CalibrationFeeds[]; source: string } {
+  const images = existsSync(CALIBRATION_IMAGES) ? readIdxImages(CALIBRATION_IMAGES, CALIBRATION_COUNT) : undefined;
+  const fits = images !== undefined && images.dims.slice(1).join() === sampleDims.join();
+  const pool = fits ? images : { pixels: randomBatch(CALIBRATION_COUNT, sampleDims, 1000).data, dims: [CALIBRATION_COUNT, ...sampleDims] };
+  const sampleSize = sampleDims.reduce((a, b) => a * b, 1);
+  const feeds: CalibrationFeeds[] = [];
+  for (let start = 0; start < pool.dims[0]; start += CALIBRATION_BATCH) {
+    const n = Math.min(CALIBRATION_BATCH, pool.dims[0] - start);
+    feeds.push({ [inputName]: new Tensor("float32", pool.pixels.slice(start * sampleSize, (start + n) * sampleSize), [n, ...sampleDims]) });
+  }
+  return { feeds, source: `${pool.dims[0]} ${fits ? `images of ${CALIBRATION_IMAGES}` : "random inputs"}` };
+}
+
+/** The model's input and the fp32, int8 QDQ and uint8 QDQ files (the last two in `dir`). */
+async function prepareModel(file: string, dir: string, log: (line: string) => void): Promise<JobModel> {
+  const fp32 = new Uint8Array(readFileSync(file));
+  const graph = readOnnxModel(fp32);
+  const name = basename(file, ".onnx");
+  const [inputName] = graph.inputs;
+  const sampleDims = graph.values.get(inputName)?.shape?.slice(1);
+  if (!sampleDims?.every((d): d is number => typeof d === "number")) throw new Error(`${file}: the input's shape after the batch dimension must be known`);
+  const files: Partial<Record<Precision, string>> = { fp32: file };
+  try {
+    const { feeds, source } = calibrationFeeds(inputName, sampleDims);
+    log(`${name}: quantizing, calibrated on ${source}`);
+    const quantized = await quantizeStatic(fp32, feeds);
+    const int8 = quantized.toBytes();
+    files.int8 = join(dir, `${name}.int8.onnx`);
+    files.uint8 = join(dir, `${name}.uint8.onnx`);
+    writeFileSync(files.int8, int8);
+    writeFileSync(files.uint8, toUint8Activations(int8));
+  } catch (error) {
+    log(`${name}: quantizeStatic failed, no int8 rows: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { name, inputName, sampleDims, files };
+}
+
+function jobModels(models: readonly JobModel[], precisions: readonly Precision[]): JobModel[] {
+  return models.map((m) => ({ ...m, files: Object.fromEntries(precisions.filter((p) => m.files[p]).map((p) => [p, m.files[p]!])) }));
+}
+
+function jobFor(plan: JobPlan, models: readonly JobModel[], quick: boolean): PeerJob {
+  const timing: TimingOptions = quick ? QUICK_TIMING : FULL_TIMING;
+  // Plain JS takes seconds per batch of 64 on the larger models: fewer samples, and in quick runs batch 1 only.
+  const slow = plan.runtime === "js";
+  return {
+    runtime: plan.runtime,
+    threads: plan.threads,
+    models: jobModels(models, plan.precisions),
+    batches: slow && quick ? [1] : [...BATCHES],
+    timing: slow ? { ...timing, warmupCalls: 1, minSamples: 3 } : timing,
+  };
+}
+
+interface Check extends CheckOutput {
+  readonly runtime: Runtime;
+  readonly threads: number;
+}
+
+function relativeDifference(values: readonly number[], reference: readonly number[]): number {
+  if (values.length !== reference.length) return Infinity;
+  const scale = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  return values.reduce((m, v, i) => Math.max(m, Math.abs(v - reference[i])), 0) / scale;
+}
+
+/**
+ * Compares every runtime's outputs with ONNX Runtime's (fp32 with fp32, quantized with our int8 QDQ
+ * file in ONNX Runtime) and returns the keys of the fp32 results that disagree: a different network.
+ */
+function checkOutputs(checks: readonly Check[], log: (line: string) => void): Set<string> {
+  const rejected = new Set<string>();
+  const reference = (model: string, precision: Precision) =>
+    checks.find((c) => c.runtime === "ort-web" && c.threads === 1 && c.model === model && c.precision === precision);
+  for (const check of checks) {
+    const label = `${check.model} ${check.runtime} ${check.threads}t ${check.precision}`;
+    const fp32 = reference(check.model, "fp32");
+    const int8 = reference(check.model, "int8");
+    if (!fp32 || check === fp32) continue;
+    const vsFp32 = relativeDifference(check.values, fp32.values);
+    if (check.precision === "fp32" && !(vsFp32 <= FP32_TOLERANCE)) {
+      rejected.add(`${check.model}|${check.runtime}|${check.threads}|fp32`);
+      log(`MISMATCH ${label}: outputs differ from ONNX Runtime's by ${vsFp32.toExponential(2)} (relative), rows dropped`);
+    } else if (check.precision !== "fp32") {
+      const vsInt8 = int8 && check !== int8 ? `, vs ONNX Runtime int8 ${relativeDifference(check.values, int8.values).toExponential(2)}` : "";
+      log(`check ${label}: vs fp32 ${vsFp32.toExponential(2)}${vsInt8} (relative, batch ${CHECK_BATCH})`);
+    }
+  }
+  return rejected;
+}
+
+/** Measures every model file in every runtime; returns the rows (the caller prints and writes them). */
+export async function benchmarkModels(options: ModelBenchmarkOptions): Promise<ModelRow[]> {
+  const { log, quick } = options;
+  const dir = mkdtempSync(join(tmpdir(), "bench-models-"));
+  try {
+    const models: JobModel[] = [];
+    for (const file of options.files ?? defaultModelFiles()) models.push(await prepareModel(file, dir, log));
+    const rows: ModelRow[] = [];
+    const checks: Check[] = [];
+    for (const plan of PLAN) {
+      try {
+        const result = await runJobInChild(jobFor(plan, models, quick), log);
+        rows.push(...result.rows);
+        checks.push(...result.checks.map((c) => ({ ...c, runtime: plan.runtime, threads: plan.threads })));
+        for (const error of result.errors) log(`FAILED ${error}`);
+      } catch (error) {
+        log(`FAILED ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const rejected = checkOutputs(checks, log);
+    return rows.filter((r) => !rejected.has(`${r.model}|${r.runtime}|${r.threads}|${r.precision}`)).sort(compareRows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary and table.
+
+export interface ModelSpeedup {
+  readonly model: string;
+  readonly batch: number;
+  readonly oursInt8Ms?: number;
+  readonly tfjsFp32Ms?: number;
+  /** ONNX Runtime's faster quantized form (int8 or uint8 activations) at 1 and at 2 threads. */
+  readonly ortQuantized1t?: { readonly precision: Precision; readonly ms: number };
+  readonly ortQuantized2t?: { readonly precision: Precision; readonly ms: number };
+}
+
+function fastestOrtQuantized(rows: readonly ModelRow[], threads: number): ModelSpeedup["ortQuantized1t"] {
+  const candidates = rows.filter((r) => (r.runtime === "ort-web" || r.runtime === "ort-node") && r.precision !== "fp32" && r.threads === threads);
+  const best = candidates.reduce<ModelRow | undefined>((b, r) => (!b || r.msMedian < b.msMedian ? r : b), undefined);
+  return best && { precision: best.precision, ms: best.msMedian };
+}
+
+/** Per model and batch: ours int8 against TensorFlow.js fp32 and ONNX Runtime's best quantized form. */
+export function modelSpeedups(rows: readonly ModelRow[]): ModelSpeedup[] {
+  return modelBatches(rows).map(({ model, batch }) => {
+    const group = rows.filter((r) => r.model === model && r.batch === batch);
+    const find = (runtime: Runtime, precision: Precision) => group.find((r) => r.runtime === runtime && r.precision === precision && r.threads === 1)?.msMedian;
+    return {
+      model,
+      batch,
+      oursInt8Ms: find("ours", "int8"),
+      tfjsFp32Ms: find("tfjs-wasm", "fp32"),
+      ortQuantized1t: fastestOrtQuantized(group, 1),
+      ortQuantized2t: fastestOrtQuantized(group, 2),
+    };
+  });
+}
+
+function ratio(numerator: number | undefined, denominator: number | undefined): string {
+  return numerator !== undefined && denominator !== undefined ? `${(numerator / denominator).toFixed(2)}x` : "";
+}
+
+/**
+ * One line per model and batch: the median milliseconds of every series, then how many times
+ * faster ours int8 is than TensorFlow.js fp32 and than ONNX Runtime's faster quantized form
+ * (1 thread, and 2 threads against our single thread).
+ */
+export function formatModelTable(rows: readonly ModelRow[]): string {
+  const sorted = [...rows].sort(compareRows);
+  const series = seriesOf(sorted).map(seriesName);
+  const table = modelSpeedups(sorted).map((s) => {
+    const line: Record<string, string | number> = { model: s.model, batch: s.batch };
+    for (const name of series) {
+      const row = sorted.find((r) => r.model === s.model && r.batch === s.batch && seriesName(r) === name);
+      line[`${name} ms`] = row ? row.msMedian.toFixed(3) : "";
+    }
+    line["int8 vs tfjs"] = ratio(s.tfjsFp32Ms, s.oursInt8Ms);
+    line["int8 vs ORT q"] = ratio(s.ortQuantized1t?.ms, s.oursInt8Ms) + (s.ortQuantized1t ? ` (${s.ortQuantized1t.precision})` : "");
+    line["int8 vs ORT q 2t"] = ratio(s.ortQuantized2t?.ms, s.oursInt8Ms) + (s.ortQuantized2t ? ` (${s.ortQuantized2t.precision})` : "");
+    return line;
+  });
+  return formatTable(table);
+}
+
+export function writeModelRows(rows: readonly ModelRow[], path = "bench/results/models.json"): void {
+  writeJson(path, rows);
+}
+
+// `tsx bench/models.ts [--quick] [model.onnx ...]`: this benchmark alone.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values, positionals } = parseArgs({ options: { quick: { type: "boolean", default: false } }, allowPositionals: true });
+  const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  const rows = await benchmarkModels({ quick: values.quick ?? false, log, files: positionals.length > 0 ? positionals : undefined });
+  console.log("\nModels (median ms per call; ratios: how many times faster ours int8 is):\n");
+  console.log(formatModelTable(rows));
+  writeModelRows(rows);
+  writeModelChart(rows);
+  console.log("\nwrote bench/results/models.json and bench/results/models.svg");
+}
