@@ -1,4 +1,0 @@
-const data = [1,2,3];
-let n = 0;
-for await (const x of data) n++;
-console.log(n);
