@@ -27,13 +27,11 @@ export type { ModelRow, Precision, Runtime };
 export interface ModelBenchmarkOptions {
   readonly quick: boolean;
   readonly log: (line: string) => void;
-  /** ONNX files to measure (default: every models/*.onnx, else the smoke model). */
+  /** ONNX files to measure (default: every models/*.onnx). */
   readonly files?: readonly string[];
 }
 
 const MODELS_DIR = "models";
-/** The small trained simplenet shared before models/ is populated. */
-const SMOKE_MODEL = "/work/wt/simplenet-smoke.onnx";
 const CALIBRATION_IMAGES = join(MODELS_DIR, "data", "fashion-mnist-calibration-images.gz");
 const CALIBRATION_COUNT = 128;
 const CALIBRATION_BATCH = 64;
@@ -63,8 +61,7 @@ const PLAN: readonly JobPlan[] = [
 export function defaultModelFiles(): string[] {
   const shipped = existsSync(MODELS_DIR) ? readdirSync(MODELS_DIR).filter((f) => f.endsWith(".onnx")).sort() : [];
   if (shipped.length > 0) return shipped.map((f) => join(MODELS_DIR, f));
-  if (existsSync(SMOKE_MODEL)) return [SMOKE_MODEL];
-  throw new Error(`no ONNX models in ${MODELS_DIR}/ and no ${SMOKE_MODEL}`);
+  throw new Error(`no ONNX models in ${MODELS_DIR}/`);
 }
 
 /** Images of an IDX file (gzip), as float pixels / 255, the models' input normalisation. */

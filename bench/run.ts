@@ -1,6 +1,10 @@
-// `npm run bench [-- --quick]`: kernel and model benchmarks, printed and written to bench/results/.
+// `npm run bench [-- --quick]`: kernel and model benchmarks against the peers, printed and written
+// to bench/results/ (kernels.json, models.json, models.svg, sizes.json).
 import { parseArgs } from "node:util";
+import { writeModelChart } from "./chart.js";
 import { benchmarkKernels, printKernelRows, writeKernelRows } from "./kernels.js";
+import { benchmarkModels, formatModelTable, writeModelRows } from "./models.js";
+import { formatSizes, measureSizes, writeSizes } from "./sizes.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = values.quick ?? false;
@@ -10,4 +14,15 @@ const kernelRows = await benchmarkKernels({ quick, log });
 console.log("\nKernels (single thread, median of benchmark.js samples):\n");
 console.log(printKernelRows(kernelRows));
 writeKernelRows(kernelRows);
-console.log("\nwrote bench/results/kernels.json");
+
+const modelRows = await benchmarkModels({ quick, log });
+console.log("\nModels (median ms per session.run):\n");
+console.log(formatModelTable(modelRows));
+writeModelRows(modelRows);
+writeModelChart(modelRows);
+
+const sizes = measureSizes();
+console.log("\nSize on the wire:\n");
+console.log(formatSizes(sizes));
+writeSizes(sizes);
+console.log("\nwrote bench/results/{kernels,models,sizes}.json and models.svg");
