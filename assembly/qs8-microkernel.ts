@@ -10,6 +10,7 @@
 // so the loop reads them sequentially and widens them with v128.load8x8_s. Padded weights are 0.
 // The header holds the channels' requantization constants (see requantizeAccumulators) as seven
 // i32x4 vectors with lanes [c0, c1, c0, c1], matching the reduced 2x2 (rows x channels) quads.
+// Blocks for f32 output (dynamic quantization) use only the first field: the weights' row sums.
 //
 // Each multiply-accumulate step is i32x4.dot_i16x8_s: four lanes each summing two products along
 // K; a tile's accumulators are reduced across lanes once, after the K loop.
@@ -110,6 +111,59 @@ export function fillRow(dst: usize, length: i32, value: i32): void {
   for (; k < length; k++) store<i16>(dst + (<usize>k << 1), <i16>value);
 }
 
+/** [r2c0, r2c1, r3c0, r3c1] of the last dot4x2: the second result of the inlined tile loop. */
+let bottomSums: v128 = i32x4.splat(0);
+
+/**
+ * The K loop of a 4x2 tile: four widened rows (`rowBytes` apart) times one packed channel pair
+ * (weights from `weights`). Returns the lane sums [r0c0, r0c1, r1c0, r1c1] and leaves
+ * [r2c0, r2c1, r3c0, r3c1] in bottomSums. The caller's epilogue turns them into outputs.
+ */
+// @ts-ignore: decorator
+@inline
+function dot4x2(rows: usize, rowBytes: usize, weights: usize): v128 {
+  const row1 = rows + rowBytes;
+  const row2 = row1 + rowBytes;
+  const row3 = row2 + rowBytes;
+  let w = weights;
+  let acc00 = i32x4.splat(0), acc01 = acc00, acc10 = acc00, acc11 = acc00;
+  let acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+  for (let k: usize = 0; k < rowBytes; k += 16) {
+    const w0 = v128.load8x8_s(w);
+    const w1 = v128.load8x8_s(w, 8);
+    w += 16;
+    const x0 = v128.load(rows + k);
+    acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(x0, w0));
+    acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(x0, w1));
+    const x1 = v128.load(row1 + k);
+    acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(x1, w0));
+    acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(x1, w1));
+    const x2 = v128.load(row2 + k);
+    acc20 = i32x4.add(acc20, i32x4.dot_i16x8_s(x2, w0));
+    acc21 = i32x4.add(acc21, i32x4.dot_i16x8_s(x2, w1));
+    const x3 = v128.load(row3 + k);
+    acc30 = i32x4.add(acc30, i32x4.dot_i16x8_s(x3, w0));
+    acc31 = i32x4.add(acc31, i32x4.dot_i16x8_s(x3, w1));
+  }
+  bottomSums = laneSums(acc20, acc21, acc30, acc31);
+  return laneSums(acc00, acc01, acc10, acc11);
+}
+
+/** The K loop of a 1x2 tile: lane sums [c0, c1, c0, c1] of one widened row times a channel pair. */
+// @ts-ignore: decorator
+@inline
+function dot1x2(row: usize, rowBytes: usize, weights: usize): v128 {
+  let w = weights;
+  let acc0 = i32x4.splat(0), acc1 = acc0;
+  for (let k: usize = 0; k < rowBytes; k += 16) {
+    const x = v128.load(row + k);
+    acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(x, v128.load8x8_s(w)));
+    acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(x, v128.load8x8_s(w, 8)));
+    w += 16;
+  }
+  return laneSums(acc0, acc1, acc0, acc1);
+}
+
 /**
  * Four rows by `channels` output channels: out[r * outStride + c] for r < 4, c < channels.
  * `rows` holds four widened rows of `rowBytes` bytes; `blocks` points at ceil(channels / 2)
@@ -122,34 +176,11 @@ export function qs8_gemm_4x2(
   const zero = i32x4.splat(zeroPoint);
   const lowest = i32x4.splat(qmin - zeroPoint);
   const highest = i32x4.splat(qmax - zeroPoint);
-  const row1 = rows + rowBytes;
-  const row2 = row1 + rowBytes;
-  const row3 = row2 + rowBytes;
+  const blockBytes = QS8_PAIR_HEADER + rowBytes;
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    let w = block + QS8_PAIR_HEADER;
-    let acc00 = i32x4.splat(0), acc01 = acc00, acc10 = acc00, acc11 = acc00;
-    let acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
-    for (let k: usize = 0; k < rowBytes; k += 16) {
-      const w0 = v128.load8x8_s(w);
-      const w1 = v128.load8x8_s(w, 8);
-      w += 16;
-      const x0 = v128.load(rows + k);
-      acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(x0, w0));
-      acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(x0, w1));
-      const x1 = v128.load(row1 + k);
-      acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(x1, w0));
-      acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(x1, w1));
-      const x2 = v128.load(row2 + k);
-      acc20 = i32x4.add(acc20, i32x4.dot_i16x8_s(x2, w0));
-      acc21 = i32x4.add(acc21, i32x4.dot_i16x8_s(x2, w1));
-      const x3 = v128.load(row3 + k);
-      acc30 = i32x4.add(acc30, i32x4.dot_i16x8_s(x3, w0));
-      acc31 = i32x4.add(acc31, i32x4.dot_i16x8_s(x3, w1));
-    }
-    // Lanes [r0c0, r0c1, r1c0, r1c1] and [r2c0, r2c1, r3c0, r3c1].
-    const top = requantizeAccumulators(laneSums(acc00, acc01, acc10, acc11), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
-    const bottom = requantizeAccumulators(laneSums(acc20, acc21, acc30, acc31), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const top = requantizeAccumulators(dot4x2(rows, rowBytes, block + QS8_PAIR_HEADER), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const bottom = requantizeAccumulators(bottomSums, block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(top, bottom);
     const o = out + <usize>c;
     if (c + 2 <= channels) {
@@ -163,7 +194,7 @@ export function qs8_gemm_4x2(
       v128.store8_lane(o + outStride * 2, bytes, 4);
       v128.store8_lane(o + outStride * 3, bytes, 6);
     }
-    block = w;
+    block += blockBytes;
   }
 }
 
@@ -175,21 +206,90 @@ export function qs8_gemm_1x2(
   const zero = i32x4.splat(zeroPoint);
   const lowest = i32x4.splat(qmin - zeroPoint);
   const highest = i32x4.splat(qmax - zeroPoint);
+  const blockBytes = QS8_PAIR_HEADER + rowBytes;
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    let w = block + QS8_PAIR_HEADER;
-    let acc0 = i32x4.splat(0), acc1 = acc0;
-    for (let k: usize = 0; k < rowBytes; k += 16) {
-      const x = v128.load(row + k);
-      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(x, v128.load8x8_s(w)));
-      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(x, v128.load8x8_s(w, 8)));
-      w += 16;
-    }
-    const y = requantizeAccumulators(laneSums(acc0, acc1, acc0, acc1), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const y = requantizeAccumulators(dot1x2(row, rowBytes, block + QS8_PAIR_HEADER), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(y, y);
     const o = out + <usize>c;
     if (c + 2 <= channels) v128.store16_lane(o, bytes, 0);
     else v128.store8_lane(o, bytes, 0);
-    block = w;
+    block += blockBytes;
+  }
+}
+
+/**
+ * f32(acc) * scale[c] (+ bias[c]) for lanes [c0, c1, c0, c1] of two rows, acc = sums + init where
+ * init = -Z_x * (row sum of the channel's weights), read from the block header's first field.
+ * Lane order of `sums` as dot4x2/dot1x2 return them.
+ */
+// @ts-ignore: decorator
+@inline
+function dequantizeAccumulators(sums: v128, block: usize, negZeroPoint: v128, scale: v128, bias: v128, hasBias: bool): v128 {
+  const acc = i32x4.add(sums, i32x4.mul(v128.load(block), negZeroPoint));
+  const y = f32x4.mul(f32x4.convert_i32x4_s(acc), scale);
+  return hasBias ? f32x4.add(y, bias) : y;
+}
+
+/** [v[c], v[c+1], v[c], v[c+1]] from an f32 array, or [v[c], v[c], ...] when c is the last channel. */
+// @ts-ignore: decorator
+@inline
+function channelPair(values: usize, c: i32, channels: i32): v128 {
+  const at = values + (<usize>c << 2);
+  return c + 2 <= channels ? v128.load64_splat(at) : v128.load32_splat(at);
+}
+
+/**
+ * Four rows by `channels` channels with f32 output: out[r * outStride + c] (f32 elements) =
+ * f32(acc) * scales[c] (+ bias[c] unless bias == 0), acc = sum_k w[c, k] * (x[r, k] - Z_x).
+ * Operands as in qs8_gemm_4x2; the blocks' first header field holds the weights' row sums.
+ */
+export function qs8_gemm_f32_4x2(
+  rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
+  inputZeroPoint: i32, scales: usize, bias: usize,
+): void {
+  const negZeroPoint = i32x4.splat(-inputZeroPoint);
+  const hasBias = bias != 0;
+  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  const stride = outStride << 2;
+  let block = blocks;
+  for (let c = 0; c < channels; c += 2) {
+    const scale = channelPair(scales, c, channels);
+    const offset = hasBias ? channelPair(bias, c, channels) : scale;
+    const top = dequantizeAccumulators(dot4x2(rows, rowBytes, block + QS8_PAIR_HEADER), block, negZeroPoint, scale, offset, hasBias);
+    const bottom = dequantizeAccumulators(bottomSums, block, negZeroPoint, scale, offset, hasBias);
+    const o = out + (<usize>c << 2);
+    if (c + 2 <= channels) {
+      v128.store64_lane(o, top, 0);
+      v128.store64_lane(o + stride, top, 1);
+      v128.store64_lane(o + stride * 2, bottom, 0);
+      v128.store64_lane(o + stride * 3, bottom, 1);
+    } else {
+      v128.store32_lane(o, top, 0);
+      v128.store32_lane(o + stride, top, 2);
+      v128.store32_lane(o + stride * 2, bottom, 0);
+      v128.store32_lane(o + stride * 3, bottom, 2);
+    }
+    block += blockBytes;
+  }
+}
+
+/** One row by `channels` channels with f32 output; operands as in qs8_gemm_f32_4x2. */
+export function qs8_gemm_f32_1x2(
+  row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
+  inputZeroPoint: i32, scales: usize, bias: usize,
+): void {
+  const negZeroPoint = i32x4.splat(-inputZeroPoint);
+  const hasBias = bias != 0;
+  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  let block = blocks;
+  for (let c = 0; c < channels; c += 2) {
+    const scale = channelPair(scales, c, channels);
+    const offset = hasBias ? channelPair(bias, c, channels) : scale;
+    const y = dequantizeAccumulators(dot1x2(row, rowBytes, block + QS8_PAIR_HEADER), block, negZeroPoint, scale, offset, hasBias);
+    const o = out + (<usize>c << 2);
+    if (c + 2 <= channels) v128.store64_lane(o, y, 0);
+    else v128.store32_lane(o, y, 0);
+    block += blockBytes;
   }
 }

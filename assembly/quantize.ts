@@ -84,3 +84,40 @@ export function qs8_dequantize_f32_per_channel(
     }
   }
 }
+
+/**
+ * ONNX DynamicQuantizeLinear shifted to int8: the range [lo, hi] of n f32 values, widened to contain
+ * 0, gives S = (hi - lo) / 255 and the uint8 zero point z = roundHalfToEven(clamp(-lo / S, 0, 255))
+ * (all in f32, in ONNX's order), so Z = z - 128; then out = qs8_quantize_f32(x, S, Z) over [-128, 127].
+ * An all-zero tensor (S = 0) gets S = 1, as in ONNX Runtime (any S > 0 keeps real 0 exact). Writes S (f32) at `params` and Z (i32) at
+ * `params + 4` and returns 1; returns 0 and writes nothing when the range or S is not finite.
+ */
+export function qs8_dynamic_quantize_f32(x: usize, n: i32, out: usize, params: usize): i32 {
+  let low0 = f32x4.splat(0), low1 = low0, high0 = low0, high1 = low0;
+  const vectorEnd = n & ~7;
+  for (let i = 0; i < vectorEnd; i += 8) {
+    const a = v128.load(x + (<usize>i << 2));
+    const b = v128.load(x + (<usize>i << 2), 16);
+    low0 = f32x4.min(low0, a);
+    low1 = f32x4.min(low1, b);
+    high0 = f32x4.max(high0, a);
+    high1 = f32x4.max(high1, b);
+  }
+  const low = f32x4.min(low0, low1);
+  const high = f32x4.max(high0, high1);
+  let lo = min(min(f32x4.extract_lane(low, 0), f32x4.extract_lane(low, 1)), min(f32x4.extract_lane(low, 2), f32x4.extract_lane(low, 3)));
+  let hi = max(max(f32x4.extract_lane(high, 0), f32x4.extract_lane(high, 1)), max(f32x4.extract_lane(high, 2), f32x4.extract_lane(high, 3)));
+  for (let i = vectorEnd; i < n; i++) {
+    const value = load<f32>(x + (<usize>i << 2));
+    lo = min(lo, value);
+    hi = max(hi, value);
+  }
+  let scale: f32 = (hi - lo) / <f32>255;
+  if (!isFinite(scale)) return 0;
+  if (scale == 0) scale = 1;
+  const zeroPoint = <i32>nearest(min(max(<f32>0 - lo / scale, <f32>0), <f32>255)) - 128;
+  store<f32>(params, scale);
+  store<i32>(params, zeroPoint, 4);
+  qs8_quantize_f32(x, n, scale, zeroPoint, -128, 127, out);
+  return 1;
+}

@@ -5,6 +5,8 @@ import { WasmArena } from "../src/kernels/arena.js";
 import { instantiateKernels } from "../src/kernels/module.js";
 import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../src/kernels/qs8-conv.js";
 import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
+import { packQs8GemmDynamic, qs8GemmDequantize, qs8GemmDequantizeScratchSize } from "../src/kernels/qs8-gemm-dynamic.js";
+import { DYNAMIC_QUANTIZE_SCRATCH_SIZE, qs8DynamicQuantizeF32 } from "../src/kernels/quantize.js";
 import { conv2dOutputHW, type Conv2dShape } from "../src/kernels/shapes.js";
 
 const arena = new WasmArena(await instantiateKernels());
@@ -32,6 +34,28 @@ for (const [M, N, K] of [[512, 512, 512], [1, 512, 512], [1, 1000, 1024], [64, 4
   const output = arena.alloc("int8", M * N);
   const scratch = arena.alloc("int8", qs8GemmScratchSize(packed, M));
   time(`qs8_gemm ${M}x${N}x${K}`, M * N * K, () => qs8Gemm(arena.kernels, packed, input, M, output, scratch));
+  arena.release(mark);
+}
+
+for (const [M, N, K] of [[512, 512, 512], [1, 512, 512], [64, 4096, 1024]]) {
+  const mark = arena.mark();
+  const packed = packQs8GemmDynamic(arena, { weights: pattern(N * K, 7919), N, K });
+  const input = arena.from("int8", pattern(M * K, 31));
+  const scales = arena.from("float32", new Float32Array(N).fill(1e-4));
+  const bias = arena.from("float32", new Float32Array(N).fill(0.5));
+  const output = arena.alloc("float32", M * N);
+  const scratch = arena.alloc("int8", qs8GemmDequantizeScratchSize(packed, M));
+  time(`qs8_gemm_f32 ${M}x${N}x${K}`, M * N * K, () => qs8GemmDequantize(arena.kernels, packed, input, M, 3, scales, bias, output, scratch));
+  arena.release(mark);
+}
+{
+  const mark = arena.mark();
+  const length = 512 * 512;
+  const x = arena.from("float32", Float32Array.from({ length }, (_, i) => Math.sin(i) * 3));
+  const out = arena.alloc("int8", length);
+  const params = arena.alloc("int32", DYNAMIC_QUANTIZE_SCRATCH_SIZE);
+  // Reported as G elements/s (one "op" per element).
+  time(`qs8_dynamic_quantize_f32 ${length} (Gelem/s)`, length / 2, () => qs8DynamicQuantizeF32(arena.kernels, x, length, out, params));
   arena.release(mark);
 }
 

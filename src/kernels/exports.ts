@@ -9,6 +9,7 @@ import type { Qs8AddExports } from "./qs8-add.js";
 import type { Qs8PoolExports } from "./qs8-pool.js";
 import type { QuantizeExports } from "./quantize.js";
 import type { Qs8GemmExports } from "./qs8-gemm.js";
+import type { Qs8GemmDynamicExports } from "./qs8-gemm-dynamic.js";
 import type { Qs8Conv2dExports } from "./qs8-conv.js";
 
 export type KernelExports = Record<string, unknown> & { heapBase(): number }
@@ -21,4 +22,5 @@ export type KernelExports = Record<string, unknown> & { heapBase(): number }
   & QuantizeExports
   & LayoutExports
   & Qs8GemmExports
+  & Qs8GemmDynamicExports
   & Qs8Conv2dExports;

@@ -14,7 +14,7 @@ import {
   writeRequantFields,
   type Qs8RequantParams,
 } from "./qs8-common.js";
-import { qs8PairBlocksBytes, writeQs8PairBlocks } from "./qs8-gemm.js";
+import { qs8PairBlocksBytes, requantHeader, writeQs8PairBlocks } from "./qs8-gemm.js";
 import { conv2dOutputHW, validateConv2dShape, type Conv2dShape } from "./shapes.js";
 
 type Ptr = number;
@@ -98,7 +98,7 @@ function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): 
     const channels = (array: Int32Array) => array.subarray(g * outCPerGroup, (g + 1) * outCPerGroup);
     writeQs8PairBlocks(
       arena.kernels.memory.buffer, buffer.ptr + g * groupBytes, groupWeightsForIm2col(params, g), outCPerGroup, K,
-      channels(init), channels(params.multiplier), channels(params.shift),
+      requantHeader(channels(init), channels(params.multiplier), channels(params.shift)),
     );
   }
   return buffer;

@@ -48,14 +48,16 @@ const QS8_PAIR_HEADER_BYTES = 112;
 /** Rows of the GEMM register tile (QS8_TILE_ROWS in assembly). */
 const TILE_ROWS = 4;
 
+/** Writes a pair block's header at int32 index `at`: lane l concerns channel laneChannels[l] (-1: none). */
+export type PairHeaderWriter = (ints: Int32Array, at: number, laneChannels: readonly number[]) => void;
+
 /**
  * Packs N channels of [N, K] weights into ceil(N / 2) blocks at byte offset `ptr` of `memory`:
- * a 112-byte header (7 fields of int32 lanes [c0, c1, c0, c1]) then kPadded / 8 groups of
- * [8 weights of c0 | 8 weights of c1], zero-padded along K and for a missing second channel.
+ * a 112-byte header (written by `writeHeader` for lanes [c0, c1, c0, c1]) then kPadded / 8 groups
+ * of [8 weights of c0 | 8 weights of c1], zero-padded along K and for a missing second channel.
  */
 export function writeQs8PairBlocks(
-  memory: ArrayBuffer, ptr: number, weights: Int8Array, N: number, K: number,
-  init: Int32Array, multiplier: Int32Array, shift: Int32Array,
+  memory: ArrayBuffer, ptr: number, weights: Int8Array, N: number, K: number, writeHeader: PairHeaderWriter,
 ): void {
   const kPadded = roundUp(K, 8);
   const blockBytes = QS8_PAIR_HEADER_BYTES + 2 * kPadded;
@@ -67,7 +69,7 @@ export function writeQs8PairBlocks(
     const base = b * blockBytes;
     const c0 = 2 * b;
     const c1 = c0 + 1 < N ? c0 + 1 : -1;
-    writeRequantFields(ints, base / 4, 4, [c0, c1, c0, c1], init, multiplier, shift);
+    writeHeader(ints, base / 4, [c0, c1, c0, c1]);
     for (const [half, c] of [[0, c0], [1, c1]]) {
       if (c < 0) continue;
       for (let k = 0; k < K; k++) {
@@ -75,6 +77,11 @@ export function writeQs8PairBlocks(
       }
     }
   }
+}
+
+/** The header writer of requantizing blocks: requantizeAccumulators' seven fields per lane. */
+export function requantHeader(init: Int32Array, multiplier: Int32Array, shift: Int32Array): PairHeaderWriter {
+  return (ints, at, laneChannels) => writeRequantFields(ints, at, 4, laneChannels, init, multiplier, shift);
 }
 
 /** Bytes of packed blocks for N channels over a reduction of length K. */
@@ -95,7 +102,7 @@ export function packQs8Gemm(arena: WasmArena, params: Qs8GemmParams): PackedQs8G
   validateRequantParams(kernel, N, params);
   const init = accumulatorInit(weights, N, K, params.bias, params.inputZeroPoint);
   const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, K));
-  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, init, params.multiplier, params.shift);
+  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, requantHeader(init, params.multiplier, params.shift));
   return {
     kernels: arena.kernels,
     N,
@@ -110,8 +117,13 @@ export function packQs8Gemm(arena: WasmArena, params: Qs8GemmParams): PackedQs8G
 
 /** int8 scratch elements qs8Gemm needs for M rows: one widened (int16) tile of rows. */
 export function qs8GemmScratchSize(packed: PackedQs8Gemm, M: number): number {
-  requirePositiveInteger("qs8GemmScratchSize", "M", M);
-  return (M >= TILE_ROWS ? TILE_ROWS : 1) * 2 * packed.kPadded;
+  return widenedTileBytes("qs8GemmScratchSize", packed.kPadded, M);
+}
+
+/** Bytes of one tile of M's rows widened to int16 over kPadded (the GEMM kernels' scratch). */
+export function widenedTileBytes(kernel: string, kPadded: number, M: number): number {
+  requirePositiveInteger(kernel, "M", M);
+  return (M >= TILE_ROWS ? TILE_ROWS : 1) * 2 * kPadded;
 }
 
 /** y = requantize(x W^T + b): input int8 [M, K], output int8 [M, N]. */

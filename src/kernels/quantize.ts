@@ -16,6 +16,7 @@ export interface QuantizeExports {
     x: Ptr, rows: number, channels: number, scale: Ptr, zeroPoint: Ptr, qmin: number, qmax: number, out: Ptr,
   ): void;
   qs8_dequantize_f32_per_channel(q: Ptr, rows: number, channels: number, scale: Ptr, zeroPoint: Ptr, out: Ptr): void;
+  qs8_dynamic_quantize_f32(x: Ptr, n: number, out: Ptr, params: Ptr): number;
 }
 
 /** Per-tensor affine parameters. The scale is used as float32; qmin..qmax (default int8) sets the bit width. */
@@ -142,4 +143,40 @@ export function qs8DequantizeF32PerChannel(
   kernels.exports.qs8_dequantize_f32_per_channel(
     q.ptr, rows, params.channels, params.scale.ptr, params.zeroPoint.ptr, out.ptr,
   );
+}
+
+/** int32 elements of the scratch qs8DynamicQuantizeF32 needs (where the kernel leaves S and Z). */
+export const DYNAMIC_QUANTIZE_SCRATCH_SIZE = 2;
+
+/** The per-tensor parameters qs8DynamicQuantizeF32 chose: int8 codes over [-128, 127]. */
+export interface DynamicQParams {
+  /** float32, > 0. */
+  readonly scale: number;
+  /** integer in [-128, 127]. */
+  readonly zeroPoint: number;
+}
+
+/**
+ * ONNX DynamicQuantizeLinear in int8: S = (max(0, max x) - min(0, min x)) / 255 and the uint8 zero
+ * point z = roundHalfToEven(clamp(-min(0, min x) / S, 0, 255)), all in float32, give Z = z - 128
+ * (the same grid as ONNX's uint8 codes, shifted by 128); then out = clamp(round(x / S) + Z, -128, 127).
+ * An all-zero x gets S = 1 (as ONNX Runtime) and Z = -128. NaN or +-Infinity in x (or a range too wide for a
+ * float32 scale) throws an InvalidArgumentError and leaves `out` untouched.
+ */
+export function qs8DynamicQuantizeF32(
+  kernels: KernelInstance, x: WasmBuffer, length: number, out: WasmBuffer, scratch: WasmBuffer,
+): DynamicQParams {
+  const kernel = "qs8DynamicQuantizeF32";
+  requireDim(kernel, "length", length, 0);
+  requireBuffer(kernel, "x", x, "float32", length);
+  requireBuffer(kernel, "out", out, "int8", length);
+  requireBuffer(kernel, "scratch", scratch, "int32", DYNAMIC_QUANTIZE_SCRATCH_SIZE);
+  requireDisjoint(kernel, "x", x, length, out, length);
+  requireDisjoint(kernel, "x", x, length, scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE);
+  requireDisjoint(kernel, "scratch", scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE, out, length);
+  if (kernels.exports.qs8_dynamic_quantize_f32(x.ptr, length, out.ptr, scratch.ptr) === 0) {
+    throw new InvalidArgumentError(`${kernel}: x holds NaN or +-Infinity, or its range is too wide for a float32 scale`);
+  }
+  const memory = kernels.memory.buffer;
+  return { scale: new Float32Array(memory, scratch.ptr, 1)[0], zeroPoint: new Int32Array(memory, scratch.ptr + 4, 1)[0] };
 }

@@ -46,3 +46,24 @@ export function referenceDequantizePerChannel(q: Int8Array, scales: ArrayLike<nu
   const channels = scales.length;
   return Float32Array.from(q, (value, i) => dequantizeValue(value, scales[i % channels], zeroPoints[i % channels]));
 }
+
+/**
+ * ONNX DynamicQuantizeLinear (opset 11 function body) shifted to int8, step by step in float32:
+ * lo = min(0, min x), hi = max(0, max x), S = (hi - lo) / 255, z = round(clip(0 - lo / S, 0, 255))
+ * (ties to even), Z = z - 128, q = clamp(round(x / S) + Z, -128, 127). S = 0 (all zeros) becomes 1,
+ * as in ONNX Runtime. Returns null when x holds NaN or +-Infinity or S overflows.
+ */
+export function referenceDynamicQuantize(x: Float32Array): { q: Int8Array; scale: number; zeroPoint: number } | null {
+  let lo = 0;
+  let hi = 0;
+  for (const value of x) {
+    if (Number.isNaN(value)) return null;
+    lo = Math.min(lo, value);
+    hi = Math.max(hi, value);
+  }
+  let scale = Math.fround(Math.fround(hi - lo) / 255);
+  if (!Number.isFinite(scale)) return null;
+  if (scale === 0) scale = 1;
+  const zeroPoint = roundHalfToEven(Math.min(Math.max(-Math.fround(lo / scale), 0), 255)) - 128;
+  return { q: referenceQuantize(x, scale, zeroPoint), scale, zeroPoint };
+}

@@ -2,11 +2,12 @@ import { describe, expect, beforeAll } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import type { WasmArena } from "../../src/kernels/arena.js";
 import {
-  preparePerChannelAffine, qs8DequantizeF32, qs8DequantizeF32PerChannel, qs8QuantizeF32, qs8QuantizeF32PerChannel,
-  type AffineParams, type PerChannelAffine,
+  DYNAMIC_QUANTIZE_SCRATCH_SIZE, preparePerChannelAffine, qs8DequantizeF32, qs8DequantizeF32PerChannel, qs8DynamicQuantizeF32,
+  qs8QuantizeF32, qs8QuantizeF32PerChannel, type AffineParams, type DynamicQParams, type PerChannelAffine,
 } from "../../src/kernels/quantize.js";
 import {
-  referenceDequantize, referenceDequantizePerChannel, referenceQuantize, referenceQuantizePerChannel, roundHalfToEven,
+  referenceDequantize, referenceDequantizePerChannel, referenceDynamicQuantize, referenceQuantize, referenceQuantizePerChannel,
+  roundHalfToEven,
 } from "../../src/reference/quantize.js";
 import { InvalidArgumentError, QuantizationError, ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
@@ -52,6 +53,15 @@ function dequantizePerChannel(q: Int8Array, scales: number[], zeroPoints: number
     const out = arena.alloc("float32", q.length);
     qs8DequantizeF32PerChannel(arena.kernels, input, q.length / scales.length, params, out);
     return arena.view(out).slice();
+  });
+}
+
+function dynamicQuantize(x: Float32Array): DynamicQParams & { q: Int8Array } {
+  return scratch(arena, () => {
+    const input = arena.from("float32", x);
+    const out = arena.alloc("int8", x.length);
+    const params = qs8DynamicQuantizeF32(arena.kernels, input, x.length, out, arena.alloc("int32", DYNAMIC_QUANTIZE_SCRATCH_SIZE));
+    return { ...params, q: arena.view(out).slice() };
   });
 }
 
@@ -179,6 +189,108 @@ describe("per-channel quantize and dequantize", () => {
     },
   );
 });
+
+describe("qs8_dynamic_quantize_f32 (ONNX DynamicQuantizeLinear in int8)", () => {
+  /** Finite float32 tensors: ordinary ranges of both signs, one-signed ones, tiny and huge magnitudes. */
+  const tensor = fc.record({
+    length: fc.integer({ min: 0, max: 80 }),
+    low: fc.float({ min: -1000, max: 1000, noNaN: true }),
+    width: fc.float({ min: 0, max: 2000, noNaN: true }),
+    exponent: fc.constantFrom(0, 0, 0, -20, -60, -126, -140, 20, 100),
+    ties: fc.boolean(),
+    seed: fc.integer(),
+  }).map(({ length, low, width, exponent, ties, seed }) => {
+    const q = int8Data(length, seed);
+    const value = (i: number) => ((q[i] + 128) / 255) * width + low;
+    return Float32Array.from({ length }, (_, i) => Math.fround((ties ? Math.round(value(i)) + 0.5 : value(i)) * 2 ** exponent));
+  });
+
+  test.prop([tensor], { numRuns: 1000 })("matches the reference: codes, scale and zero point", (x) => {
+    const expected = referenceDynamicQuantize(x)!;
+    const actual = dynamicQuantize(x);
+    expect(actual.scale).toBe(expected.scale);
+    expect(actual.zeroPoint).toBe(expected.zeroPoint);
+    expect(firstIndexOfDifference(actual.q, expected.q)).toBe(-1);
+  });
+
+  test("ONNX's test vectors (numpy's float32 arithmetic; uint8 codes and zero points shifted by 128)", () => {
+    const cases: [number[], number, number, number[]][] = [
+      [[0, 2, -3, -2.5, 1.34, 0.5], 0.019607844, 153, [153, 255, 0, 26, 221, 179]],
+      [[-1, -2.1, -1.3, -2.5, -3.34, -4.0], 0.015686275, 255, [191, 121, 172, 96, 42, 0]],
+      [[1, 2.1, 1.3, 2.5, 3.34, 4.0, 1.5, 2.6, 3.9, 4.0, 3.0, 2.345], 0.015686275, 0, [64, 134, 83, 159, 213, 255, 96, 166, 249, 255, 191, 149]],
+    ];
+    for (const [x, scaleValue, zeroPointU8, codesU8] of cases) {
+      const actual = dynamicQuantize(Float32Array.from(x));
+      expect(actual.scale).toBe(Math.fround(scaleValue));
+      expect(actual.zeroPoint).toBe(zeroPointU8 - 128);
+      expect(Array.from(actual.q)).toEqual(codesU8.map((c) => c - 128));
+    }
+  });
+
+  test("all zeros: S = 1 (as ONNX Runtime), Z = -128 (real 0), every length around the vector blocks", () => {
+    for (const length of [0, 1, 7, 8, 9, 33]) {
+      const actual = dynamicQuantize(new Float32Array(length));
+      expect(actual).toEqual({ scale: 1, zeroPoint: -128, q: new Int8Array(length).fill(-128) });
+    }
+  });
+
+  test("the extreme values sit in the last lanes and in the scalar tail", () => {
+    for (const length of [8, 9, 15, 16, 17, 23]) {
+      for (const at of [length - 1, length - 2, 0]) {
+        const x = Float32Array.from({ length }, (_, i) => (i === at ? -7 : i % 3));
+        const actual = dynamicQuantize(x);
+        expect(actual.zeroPoint).toBe(referenceDynamicQuantize(x)!.zeroPoint);
+        expect(actual.q[at]).toBe(-128);
+        x[at] = 9;
+        expect(dynamicQuantize(x).q[at]).toBe(127);
+      }
+    }
+  });
+
+  test("NaN, +-Infinity and ranges too wide for float32 throw and leave the output untouched", () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const length of [1, 8, 13]) {
+        const x = Float32Array.from({ length }, (_, i) => (i === length - 1 ? bad : i));
+        expect(referenceDynamicQuantize(x)).toBeNull();
+        scratch(arena, () => {
+          const out = arena.alloc("int8", length);
+          arena.view(out).fill(99);
+          const input = arena.from("float32", x);
+          const params = arena.alloc("int32", DYNAMIC_QUANTIZE_SCRATCH_SIZE);
+          expect(() => qs8DynamicQuantizeF32(arena.kernels, input, length, out, params)).toThrow(InvalidArgumentError);
+          expect(arena.view(out).every((v) => v === 99)).toBe(true);
+        });
+      }
+    }
+    const wide = Float32Array.of(3e38, -3e38);
+    expect(referenceDynamicQuantize(wide)).toBeNull();
+    expect(() => dynamicQuantize(wide)).toThrow(InvalidArgumentError);
+  });
+
+  test("short, mistyped and overlapping buffers", () => {
+    scratch(arena, () => {
+      const x = arena.from("float32", new Float32Array(8));
+      const q = arena.alloc("int8", 8);
+      const params = arena.alloc("int32", 2);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 9, q, params)).toThrow(RangeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, arena.alloc("int8", 7), params)).toThrow(RangeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, q, arena.alloc("int32", 1))).toThrow(RangeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, q, arena.alloc("float32", 2))).toThrow(TypeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, { ...q, ptr: x.ptr + 4 }, params)).toThrow(RangeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, q, { ...params, ptr: q.ptr + 4 })).toThrow(RangeError);
+      expect(() => qs8DynamicQuantizeF32(k(), x, 8, q, params)).not.toThrow();
+    });
+  });
+
+  const k = () => arena.kernels;
+});
+
+/** Index of the first element where a and b differ, -1 if equal. */
+function firstIndexOfDifference(a: Int8Array, b: Int8Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
 
 describe("errors", () => {
   const k = () => arena.kernels;

@@ -10,6 +10,8 @@ const WAT_PATH = fileURLToPath(new URL("../../build/kernels-simd.wat", import.me
 /** One row per kernel export: the instructions its inner loops must use. */
 const KERNELS: readonly { exportName: string; instructions: readonly string[] }[] = [
   { exportName: "qs8_gemm", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
+  { exportName: "qs8_gemm_f32", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s", "f32x4.convert_i32x4_s", "f32x4.mul"] },
+  { exportName: "qs8_dynamic_quantize_f32", instructions: ["f32x4.min", "f32x4.max", "f32x4.nearest"] },
   { exportName: "qs8_conv2d", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
   { exportName: "qs8_conv2d_depthwise", instructions: ["i32x4.dot_i16x8_s", "v128.load8x8_s"] },
   { exportName: "f32_gemm", instructions: ["f32x4.mul", "f32x4.add", "v128.load32_splat"] },
