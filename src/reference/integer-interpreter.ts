@@ -122,6 +122,7 @@ function runStep(
       return { data: y, dims: a.dims };
     }
     case "float":
-      throw new UnsupportedError(`the integer reference runs integer steps only, not ${step.node.opType}`, { node: step.node.name });
+    case "qdynamic":
+      throw new UnsupportedError(`the integer reference runs static integer steps only, not ${step.node.opType}`, { node: step.node.name });
   }
 }

@@ -39,6 +39,15 @@ interface ReadsNhwc {
   readonly nhwcInput?: readonly [number, number, number];
 }
 
+/** Weights of a dynamically quantized MatMul: int8 [N, K] codes, per-column scales, a float bias. */
+export interface DynamicWeights {
+  readonly data: Int8Array;
+  readonly N: number;
+  readonly K: number;
+  readonly scales: Float32Array;
+  readonly bias: Float32Array | null;
+}
+
 export type LoweredStep =
   | ({ readonly op: "float"; readonly node: Node } & KeepsNhwc & ReadsNhwc)
   | ({ readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation } & ReadsNhwc)
@@ -46,6 +55,7 @@ export type LoweredStep =
   | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
+  | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }
   | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string };
 
 export interface LoweredGraph {
@@ -296,6 +306,52 @@ function propagateThroughPassthrough(m: Matcher, node: Node, values: Map<string,
   ];
 }
 
+/** The other input of a binary node, given one of them. */
+function otherInput(node: Node, name: string): string | undefined {
+  if (node.inputs.length !== 2) return undefined;
+  return node.inputs[0] === name ? node.inputs[1] : node.inputs[1] === name ? node.inputs[0] : undefined;
+}
+
+/**
+ * ONNX Runtime's dynamic quantization of a MatMul: DynamicQuantizeLinear(x) -> MatMulInteger(x_q,
+ * W_q, x_zp, w_zp) -> Cast(float) -> Mul by Mul(x_scale, w_scale) -> optional Add of a bias.
+ * The whole chain becomes one step that quantizes x per run and multiplies on the int8 GEMM.
+ */
+function matchDynamic(m: Matcher, dql: Node): { step: LoweredStep; absorbed: Node[] } | undefined {
+  const [xq, xScale, xZero] = dql.outputs;
+  const matmul = soleReader(m, xq);
+  if (matmul?.opType !== "MatMulInteger" || matmul.inputs[2] !== xZero) return undefined;
+  const weights = m.graph.values.get(matmul.inputs[1]);
+  const weightZero = matmul.inputs[3] ? m.graph.values.get(matmul.inputs[3])?.initializer : undefined;
+  if (!(weights?.initializer instanceof Int8Array) || weights.shape?.length !== 2) return undefined;
+  if (weightZero && Array.from(weightZero as Int8Array).some((z) => Number(z) !== 0)) return undefined;
+  const cast = soleReader(m, matmul.outputs[0]);
+  if (cast?.opType !== "Cast" || attrInt(cast, "to") !== 1) return undefined;
+  const readers = m.consumer.get(cast.outputs[0]) ?? [];
+  const mul = readers.length === 1 && readers[0].opType === "Mul" ? readers[0] : undefined;
+  const scaleName = mul ? otherInput(mul, cast.outputs[0]) : undefined;
+  const scaleMul = scaleName ? m.producer.get(scaleName) : undefined;
+  const weightScaleName = scaleMul?.opType === "Mul" ? otherInput(scaleMul, xScale) : undefined;
+  const weightScales = weightScaleName ? m.graph.values.get(weightScaleName)?.initializer : undefined;
+  const [K, N] = weights.shape as number[];
+  if (!mul || !scaleMul || !(weightScales instanceof Float32Array) || (weightScales.length !== N && weightScales.length !== 1)) return undefined;
+  if ((m.consumer.get(xScale) ?? []).length !== 1 || (m.consumer.get(scaleName!) ?? []).length !== 1) return undefined;
+  const absorbed = [matmul, cast, scaleMul, mul];
+  let output = mul.outputs[0];
+  let bias: Float32Array | null = null;
+  const mulReaders = m.consumer.get(output) ?? [];
+  const add = mulReaders.length === 1 && mulReaders[0].opType === "Add" ? mulReaders[0] : undefined;
+  const biasData = add?.opType === "Add" ? m.graph.values.get(otherInput(add, output) ?? "")?.initializer : undefined;
+  if (add && biasData instanceof Float32Array && biasData.length === N && !m.graph.outputs.includes(output)) {
+    bias = biasData;
+    output = add.outputs[0];
+    absorbed.push(add);
+  }
+  const data = transpose2d(weights.initializer, K, N);
+  const scales = weightScales.length === N ? weightScales : new Float32Array(N).fill(weightScales[0]);
+  return { step: { op: "qdynamic", node: matmul, input: dql.inputs[0], output, weights: { data, N, K, scales, bias } }, absorbed };
+}
+
 /** A QuantizeLinear step; a Clip/Relu that only feeds it becomes the clamp of its codes. */
 function quantizeStep(m: Matcher, node: Node, absorbed: Set<Node>): LoweredStep {
   const clip = m.producer.get(node.inputs[0]);
@@ -317,6 +373,14 @@ export function lowerGraph(graph: Graph): LoweredGraph {
       integer.set(node, [match.step]);
       for (const other of match.absorbed) absorbed.add(other);
       continue;
+    }
+    if (node.opType === "DynamicQuantizeLinear") {
+      const dynamic = matchDynamic(m, node);
+      if (dynamic) {
+        integer.set(node, [dynamic.step]);
+        for (const other of dynamic.absorbed) absorbed.add(other);
+        continue;
+      }
     }
     if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
       const quant = perTensorParams(graph, node);

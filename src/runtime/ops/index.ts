@@ -5,6 +5,7 @@ import { prepareBatchNorm } from "./batchnorm.js";
 import { prepareConcat } from "./concat.js";
 import { prepareConv } from "./conv.js";
 import { prepareAdd, prepareClip } from "./elementwise.js";
+import { prepareDynamicGemm } from "./dynamic-gemm.js";
 import { prepareGemm } from "./gemm.js";
 import { preparePool } from "./pool.js";
 import { prepareQuantizeLinear } from "./quantize.js";
@@ -39,6 +40,7 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   qadd: prepareAdd,
   quantize: prepareQuantizeLinear,
   dequantize: prepareQuantizeLinear,
+  qdynamic: prepareDynamicGemm,
 };
 
 export function prepareStep(ctx: PrepareContext, step: LoweredStep): PreparedOp {
