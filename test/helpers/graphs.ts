@@ -1,6 +1,6 @@
 // Helpers for graph tests: deterministic random data, closeness checks, and reading a builder's model.
 import { expect } from "vitest";
-import { OnnxGraphBuilder, attr } from "../../src/onnx/builder.js";
+import { OnnxGraphBuilder, attr, type TensorValue } from "../../src/onnx/builder.js";
 import { readOnnxModel } from "../../src/onnx/reader.js";
 import type { Graph, TensorData } from "../../src/graph/ir.js";
 
@@ -67,4 +67,14 @@ export function richModel(opset = 13): OnnxGraphBuilder {
       .output("cat", "float32", [8, "N"]);
   }
   return b.output("y", "float32", ["N", 10]);
+}
+
+/** A float constant of random values in [-scale, scale). */
+export function randomConstant(dims: number[], seed: number, scale = 0.5): TensorValue {
+  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => x * scale) };
+}
+
+/** A float constant of random values in [0.5, 1.5) (BatchNorm scales and variances). */
+export function positiveConstant(dims: number[], seed: number): TensorValue {
+  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => 0.5 + Math.abs(x)) };
 }

@@ -1,14 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { attr, OnnxGraphBuilder, type TensorValue } from "../../src/onnx/builder.js";
+import { attr, OnnxGraphBuilder } from "../../src/onnx/builder.js";
 import { readOnnxModel } from "../../src/onnx/reader.js";
 import { quantizeDynamic } from "../../src/quantize/quantize-dynamic.js";
 import { InferenceSession } from "../../src/runtime/session.js";
 import { Tensor } from "../../src/runtime/tensor.js";
-import { randomFloats } from "../helpers/graphs.js";
+import { randomConstant, randomFloats } from "../helpers/graphs.js";
 
-function constant(dims: number[], seed: number, scale = 0.3): TensorValue {
-  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => x * scale) };
-}
+const constant = (dims: number[], seed: number) => randomConstant(dims, seed, 0.3);
+
 
 function mlp(): Uint8Array {
   return new OnnxGraphBuilder("mlp", 13)

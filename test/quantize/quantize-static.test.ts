@@ -1,20 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { attr, OnnxGraphBuilder, type TensorValue } from "../../src/onnx/builder.js";
+import { attr, OnnxGraphBuilder } from "../../src/onnx/builder.js";
 import { readOnnxModel } from "../../src/onnx/reader.js";
 import { calibrate, quantizeStatic, type CalibrationFeeds } from "../../src/quantize/quantize-static.js";
 import { runIntegerReference } from "../../src/reference/integer-interpreter.js";
 import { InferenceSession } from "../../src/runtime/session.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import type { ObserverMethod } from "../../src/calibrate/index.js";
-import { randomFloats } from "../helpers/graphs.js";
+import { positiveConstant as positive, randomConstant as constant, randomFloats } from "../helpers/graphs.js";
 
-function constant(dims: number[], seed: number, scale = 0.5): TensorValue {
-  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => x * scale) };
-}
 
-function positive(dims: number[], seed: number): TensorValue {
-  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => 0.5 + Math.abs(x)) };
-}
 
 /** A small residual CNN touching every integer kernel: conv (plain, depthwise), BN, ReLU, max/avg/global pools, Add, Flatten, Gemm. */
 function residualNet(withSoftmax = false): Uint8Array {

@@ -1,20 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { attr, OnnxGraphBuilder, type TensorValue } from "../../src/onnx/builder.js";
+import { attr, OnnxGraphBuilder } from "../../src/onnx/builder.js";
 import { readOnnxModel } from "../../src/onnx/reader.js";
 import { runReference } from "../../src/reference/interpreter.js";
 import { InferenceSession } from "../../src/runtime/session.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { DTypeError, InvalidArgumentError, ModelFormatError, ShapeError, UnsupportedError } from "../../src/errors.js";
-import { expectClose, randomFloats } from "../helpers/graphs.js";
+import { expectClose, positiveConstant as positive, randomConstant as constant, randomFloats } from "../helpers/graphs.js";
 
-function constant(dims: number[], seed: number, scale = 0.5): TensorValue {
-  const data = randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => x * scale);
-  return { type: "float32", dims, data };
-}
 
-function positive(dims: number[], seed: number): TensorValue {
-  return { type: "float32", dims, data: randomFloats(dims.reduce((a, b) => a * b, 1), seed).map((x) => 0.5 + Math.abs(x)) };
-}
 
 /** Conv-BN-ReLU, MaxPool with ceil_mode, depthwise conv (SAME_UPPER, dilation), residual Add, AvgPool, GAP, Gemm, Softmax. */
 function convNet(): Uint8Array {
