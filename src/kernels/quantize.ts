@@ -156,6 +156,17 @@ export interface DynamicQParams {
   readonly zeroPoint: number;
 }
 
+const views = new WeakMap<ArrayBuffer | SharedArrayBuffer, DataView>();
+
+function memoryView(memory: WebAssembly.Memory): DataView {
+  let view = views.get(memory.buffer);
+  if (!view) {
+    view = new DataView(memory.buffer);
+    views.set(memory.buffer, view);
+  }
+  return view;
+}
+
 /**
  * ONNX DynamicQuantizeLinear in int8: S = (max(0, max x) - min(0, min x)) / 255 and the uint8 zero
  * point z = roundHalfToEven(clamp(-min(0, min x) / S, 0, 255)), all in float32, give Z = z - 128
@@ -165,6 +176,7 @@ export interface DynamicQParams {
  */
 export function qs8DynamicQuantizeF32(
   kernels: KernelInstance, x: WasmBuffer, length: number, out: WasmBuffer, scratch: WasmBuffer,
+  result: { scale: number; zeroPoint: number } = { scale: 0, zeroPoint: 0 },
 ): DynamicQParams {
   const kernel = "qs8DynamicQuantizeF32";
   requireDim(kernel, "length", length, 0);
@@ -177,6 +189,9 @@ export function qs8DynamicQuantizeF32(
   if (kernels.exports.qs8_dynamic_quantize_f32(x.ptr, length, out.ptr, scratch.ptr) === 0) {
     throw new InvalidArgumentError(`${kernel}: x holds NaN or +-Infinity, or its range is too wide for a float32 scale`);
   }
-  const memory = kernels.memory.buffer;
-  return { scale: new Float32Array(memory, scratch.ptr, 1)[0], zeroPoint: new Int32Array(memory, scratch.ptr + 4, 1)[0] };
+  // Read through a view kept per memory buffer, so a session's run() allocates nothing here.
+  const view = memoryView(kernels.memory);
+  result.scale = view.getFloat32(scratch.ptr, true);
+  result.zeroPoint = view.getInt32(scratch.ptr + 4, true);
+  return result;
 }

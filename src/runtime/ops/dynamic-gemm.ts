@@ -38,8 +38,9 @@ export const prepareDynamicGemm: OpFactory = (ctx, step) => {
       const gemmScratch = scratchBuffer(scratch + parts.codes + parts.quantizeScratch, "int8", qs8GemmDequantizeScratchSize(packed, M));
       const [input, output] = [b.input(0).buffer, b.output(0).buffer];
       const scaleView = b.arena.view(scales);
+      const x = { scale: 0, zeroPoint: 0 };
       return () => {
-        const x = qs8DynamicQuantizeF32(b.kernels, input, M * K, codes, quantizeScratch);
+        qs8DynamicQuantizeF32(b.kernels, input, M * K, codes, quantizeScratch, x);
         for (let n = 0; n < N; n++) scaleView[n] = x.scale * weights.scales[n];
         qs8GemmDequantize(b.kernels, packed, codes, M, x.zeroPoint, scales, bias, output, gemmScratch);
       };
