@@ -13,12 +13,19 @@ import type { PreparedOp } from "./ops/types.js";
 import { buildPlan, shapeKey, type ExecutionPlan, type ValueObserver } from "./plan.js";
 import { describeSession, type SessionSummary } from "./summary.js";
 import { Tensor } from "./tensor.js";
+import { defaultThreadCount, sliceBatch, sliceFeeds, ThreadPool } from "./threads.js";
+import { writeOnnxModel } from "../onnx/writer.js";
 
 export interface SessionOptions {
   /** How much the graph is optimised before it runs (ONNX Runtime's names); default "all". */
   readonly graphOptimizationLevel?: OptimizationLevel;
   /** Passes to leave out by name (e.g. "batchnorm-folding"). */
   readonly skipPasses?: readonly string[];
+  /**
+   * Threads for `run()` (default: the core count in Node; 1 in browsers): a batch is split into
+   * slices run in parallel, with outputs identical to one thread's. `runSync()` uses one thread.
+   */
+  readonly numThreads?: number;
 }
 
 export type ModelSource = Uint8Array | ArrayBuffer | string | Graph;
@@ -43,6 +50,7 @@ export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   private plan: ExecutionPlan | undefined;
+  private readonly threadedOutputs = new Map<number, Record<string, Tensor>>();
 
   private constructor(
     private readonly kernels: KernelInstance,
@@ -50,6 +58,7 @@ export class InferenceSession {
     private readonly lowered: LoweredGraph,
     private readonly ops: readonly PreparedOp[],
     private readonly weightsTop: number,
+    private readonly pool: ThreadPool | undefined,
   ) {
     this.inputNames = [...lowered.graph.inputs];
     this.outputNames = [...lowered.graph.outputs];
@@ -57,7 +66,8 @@ export class InferenceSession {
 
   /** Reads, optimises and lowers a model, and packs its weights into kernel memory. */
   static async create(source: ModelSource, options: SessionOptions = {}): Promise<InferenceSession> {
-    const graph = isGraph(source) ? source : readOnnxModel(await modelBytes(source));
+    const bytes = isGraph(source) ? undefined : await modelBytes(source);
+    const graph = bytes ? readOnnxModel(bytes) : (source as Graph);
     const optimised = inferShapes(
       optimizeGraph(graph, { level: options.graphOptimizationLevel ?? "all", skip: [...(options.skipPasses ?? [])] }),
     );
@@ -76,12 +86,59 @@ export class InferenceSession {
       },
     };
     const ops = lowered.steps.map((step) => prepareStep(ctx, step));
-    return new InferenceSession(kernels, arena, lowered, ops, arena.mark());
+    const threads = options.numThreads ?? (await defaultThreadCount());
+    if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`numThreads must be a positive integer, got ${threads}`);
+    // Activations quantized per batch would change with the slicing: such models run on one thread.
+    const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic");
+    const pool = splittable ? new ThreadPool(threads, bytes ?? writeOnnxModel(graph), { ...options }) : undefined;
+    return new InferenceSession(kernels, arena, lowered, ops, arena.mark(), pool);
   }
 
-  /** Runs the model; outputs are in ONNX layout and are overwritten by the next run of this session. */
+  /** Threads `run()` uses. */
+  get numThreads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /**
+   * Runs the model; outputs are in ONNX layout and are overwritten by the next run of this session.
+   * With several threads, a batch is split between them (the outputs are the same).
+   */
   async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    return this.runSync(feeds);
+    const shapes = this.checkFeeds(feeds);
+    const batch = Object.values(shapes)[0]?.[0] ?? 0;
+    const sameBatch = Object.values(shapes).every((dims) => dims.length > 0 && dims[0] === batch);
+    if (!this.pool || batch < 2 || !sameBatch) return this.runSync(feeds);
+    const ranges = sliceBatch(batch, this.pool.threads);
+    const others = this.pool.runSlices(ranges.slice(1).map((range) => sliceFeeds(feeds, range)));
+    const head = sliceFeeds(feeds, ranges[0]);
+    const local = this.runSync(Object.fromEntries(Object.entries(head).map(([name, t]) => [name, new Tensor("float32", t.data as Float32Array, t.dims)])));
+    const outputs = this.outputsFor(batch, local);
+    const rowsOf = (t: { data: { length: number }; dims: readonly number[] }) => t.data.length / t.dims[0];
+    for (const name of this.outputNames) outputs[name].data.set(local[name].data as never, 0);
+    const rest = await others;
+    rest.forEach((part, i) => {
+      for (const name of this.outputNames) outputs[name].data.set(part[name].data as never, ranges[i + 1][0] * rowsOf(outputs[name]));
+    });
+    return outputs;
+  }
+
+  /** Stops the worker threads (a session that is not released keeps none alive: they are unref'd). */
+  async release(): Promise<void> {
+    await this.pool?.release();
+  }
+
+  private outputsFor(batch: number, sample: Record<string, Tensor>): Record<string, Tensor> {
+    let outputs = this.threadedOutputs.get(batch);
+    if (!outputs) {
+      outputs = {};
+      for (const [name, tensor] of Object.entries(sample)) {
+        const dims = [batch, ...tensor.dims.slice(1)];
+        const length = dims.reduce((a, b) => a * b, 1);
+        outputs[name] = tensor.type === "int8" ? new Tensor("int8", new Int8Array(length), dims) : new Tensor("float32", new Float32Array(length), dims);
+      }
+      this.threadedOutputs.set(batch, outputs);
+    }
+    return outputs;
   }
 
   runSync(feeds: Readonly<Record<string, Tensor>>, observer?: ValueObserver): Record<string, Tensor> {
