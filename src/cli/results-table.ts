@@ -51,7 +51,7 @@ function cells(r: AccuracyRow): string[] {
   return [
     r.model, r.precision === "fp32" ? "fp32" : `int${r.bits}`, r.method, r.granularity,
     percent(r.accuracy), r.precision === "fp32" ? "" : points(r.accuracy - r.fp32Accuracy),
-    String(r.bytes), (r.bytes / r.fp32Bytes).toFixed(3), r.latencyB1Ms.toFixed(3), r.latencyB64Ms.toFixed(2),
+    String(r.bytes), (r.bytes / r.fp32Bytes).toFixed(4), r.latencyB1Ms.toFixed(3), r.latencyB64Ms.toFixed(2),
   ];
 }
 

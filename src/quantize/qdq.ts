@@ -40,16 +40,22 @@ function addNode(graph: Graph, node: Omit<Node, "domain" | "attributes" | "name"
 /** The scale and zero-point constants of activations, one pair per distinct (S, Z). */
 export class ActivationParams {
   private readonly names = new Map<string, [string, string]>();
+  private count = 0;
 
   constructor(private readonly graph: Graph) {}
 
-  constantsFor(source: string, quant: ActivationQuant): [string, string] {
+  /** A short base name for the next quantized activation (`a0`, `a1`, ...). */
+  nextBase(): string {
+    return uniqueName(this.graph, `a${this.count++}`);
+  }
+
+  constantsFor(base: string, quant: ActivationQuant): [string, string] {
     const key = `${quant.scale}/${quant.zeroPoint}`;
     let pair = this.names.get(key);
     if (!pair) {
       pair = [
-        addConstant(this.graph, `${source}_s`, Float32Array.of(quant.scale), []),
-        addConstant(this.graph, `${source}_zp`, Int8Array.of(quant.zeroPoint), []),
+        addConstant(this.graph, `${base}_s`, Float32Array.of(quant.scale), []),
+        addConstant(this.graph, `${base}_z`, Int8Array.of(quant.zeroPoint), []),
       ];
       this.names.set(key, pair);
     }
@@ -59,8 +65,8 @@ export class ActivationParams {
 
 /**
  * Inserts `source -> QuantizeLinear -> DequantizeLinear -> dequantized` and returns the names
- * (`dequantized` may be given so a graph output keeps its name). Names are short on purpose:
- * they are stored in the file, whose size is part of what quantization buys.
+ * (`dequantized` may be given so a graph output keeps its name). Generated names are short
+ * (`a3_q`, `a3`): they are stored in the file, whose size is part of what quantization buys.
  */
 export function insertQdq(
   graph: Graph,
@@ -70,11 +76,12 @@ export function insertQdq(
   shape: Value["shape"],
   dequantized?: string,
 ): string {
-  const [scale, zero] = params.constantsFor(source, quant);
-  const quantized = uniqueName(graph, `${source}_q`);
+  const base = params.nextBase();
+  const [scale, zero] = params.constantsFor(base, quant);
+  const quantized = uniqueName(graph, `${base}_q`);
   graph.values.set(quantized, { name: quantized, dtype: "int8", shape });
   addNode(graph, { opType: "QuantizeLinear", inputs: [source, scale, zero], outputs: [quantized] });
-  const output = dequantized ?? uniqueName(graph, `${source}_dq`);
+  const output = dequantized ?? uniqueName(graph, base);
   graph.values.set(output, { name: output, dtype: "float32", shape });
   addNode(graph, { opType: "DequantizeLinear", inputs: [quantized, scale, zero], outputs: [output] });
   return output;
@@ -113,4 +120,28 @@ export function insertClip(graph: Graph, source: string, min: number, max: numbe
   graph.values.set(output, { name: output, dtype: "float32", shape });
   addNode(graph, { opType: "Clip", inputs: [source, minName, maxName], outputs: [output] });
   return output;
+}
+
+/**
+ * Renames every tensor but the graph's inputs and outputs to a short generated name (node names,
+ * which errors and summaries report, are kept): a saved model stores each tensor name once per
+ * use, and for small models the names are a visible share of the file.
+ */
+export function compactTensorNames(graph: Graph): void {
+  const keep = new Set([...graph.inputs, ...graph.outputs]);
+  const renamed = new Map<string, string>();
+  let next = 0;
+  for (const name of graph.values.keys()) {
+    if (keep.has(name)) continue;
+    let short: string;
+    do short = `t${(next++).toString(36)}`;
+    while (keep.has(short) || graph.values.has(short));
+    renamed.set(name, short);
+  }
+  const rename = (name: string) => renamed.get(name) ?? name;
+  graph.values = new Map([...graph.values].map(([name, value]) => [rename(name), { ...value, name: rename(name) }]));
+  for (const node of graph.nodes) {
+    node.inputs = node.inputs.map(rename);
+    node.outputs = node.outputs.map(rename);
+  }
 }

@@ -8,7 +8,7 @@ import { inferShapes } from "../graph/shape-inference.js";
 import { readOnnxModel } from "../onnx/reader.js";
 import { writeOnnxModel } from "../onnx/writer.js";
 import { quantizeWeights } from "../quant/weights.js";
-import { addConstant } from "./qdq.js";
+import { addConstant, compactTensorNames } from "./qdq.js";
 import type { QuantizedModel } from "./quantize-static.js";
 
 export interface QuantizeDynamicOptions {
@@ -95,6 +95,7 @@ export function quantizeDynamic(model: Uint8Array | Graph, options: QuantizeDyna
   }
   graph.nodes = topologicalSort(graph);
   pruneUnusedValues(graph);
+  compactTensorNames(graph);
   const result = inferShapes(graph);
   return { graph: result, toBytes: () => writeOnnxModel(result, { valueInfo: false }) };
 }

@@ -13,7 +13,7 @@ import { writeOnnxModel } from "../onnx/writer.js";
 import { quantizeBias, quantizeWeights } from "../quant/weights.js";
 import { InferenceSession } from "../runtime/session.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { ActivationParams, insertClip, insertConstantDq, insertQdq, type ActivationQuant } from "./qdq.js";
+import { ActivationParams, compactTensorNames, insertClip, insertConstantDq, insertQdq, type ActivationQuant } from "./qdq.js";
 
 export type CalibrationFeeds = Readonly<Record<string, Tensor>>;
 
@@ -235,13 +235,8 @@ function clipBounds(graph: Graph, base: string, lo: number, hi: number): [string
   return [min, max];
 }
 
-/** Frees a float constant's name for its int8 codes when `node` is its only reader. */
-function releaseName(graph: Graph, node: Node, name: string): void {
-  if (graph.nodes.every((other) => other === node || !other.inputs.includes(name))) graph.values.delete(name);
-}
-
 /** Replaces a linear node's float weights and bias by DequantizeLinear of int8 / int32 constants. */
-function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, options: QuantizeStaticOptions): void {
+function quantizeLinearNode(graph: Graph, node: Node, index: number, inputScale: number, options: QuantizeStaticOptions): void {
   const weightsValue = graph.values.get(node.inputs[1])!;
   const dims = weightsValue.shape as number[];
   const transB = node.opType === "Gemm" ? attrInt(node, "transB", 0) : node.opType === "Conv" ? 1 : 0;
@@ -252,8 +247,8 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
     clipping: options.weightClipping ?? (weightBits < 8 ? "mse" : "max"),
   });
   const storage = weightBits <= 4 ? "int4" : undefined;
-  releaseName(graph, node, node.inputs[1]);
-  node.inputs[1] = insertConstantDq(graph, node.inputs[1], weights.codes, dims, weights.scales, axis, storage);
+  // Short generated names (w0, b0, ...): every name is stored in the file, often twice.
+  node.inputs[1] = insertConstantDq(graph, `w${index}`, weights.codes, dims, weights.scales, axis, storage);
   const biasName = node.opType === "MatMul" ? undefined : node.inputs[2];
   if (!biasName) return;
   const bias = graph.values.get(biasName)?.initializer;
@@ -261,8 +256,7 @@ function quantizeLinearNode(graph: Graph, node: Node, inputScale: number, option
   const outChannels = dims[axis];
   const channelScales = weights.scales.length === 1 ? new Float32Array(outChannels).fill(weights.scales[0]) : weights.scales;
   const biasScales = Float32Array.from(channelScales, (s) => inputScale * s);
-  releaseName(graph, node, biasName);
-  node.inputs[2] = insertConstantDq(graph, biasName, quantizeBias(bias, inputScale, channelScales), [outChannels], biasScales, 0);
+  node.inputs[2] = insertConstantDq(graph, `b${index}`, quantizeBias(bias, inputScale, channelScales), [outChannels], biasScales, 0);
 }
 
 /**
@@ -291,14 +285,15 @@ export async function quantizeStatic(
 
   const result = cloneGraph(graph, { shareTensorData: true });
   const resultNodes = new Map(result.nodes.map((n) => [n.name, n]));
-  for (const node of plan.linearNodes) {
+  plan.linearNodes.forEach((node, index) => {
     const inputQuant = paramsOf.get(node.inputs[0]);
     if (!inputQuant) throw new QuantizationError("input of a quantized layer was not calibrated", { node: node.name, tensor: node.inputs[0] });
-    quantizeLinearNode(result, resultNodes.get(node.name)!, inputQuant.scale, options);
-  }
+    quantizeLinearNode(result, resultNodes.get(node.name)!, index, inputQuant.scale, options);
+  });
   quantizeActivations(result, quant);
   if ([...result.values.values()].some((v) => v.storage === "int4")) result.opsets[""] = Math.max(result.opsets[""], 21);
   result.nodes = topologicalSort(result);
   pruneUnusedValues(result);
+  compactTensorNames(result);
   return { graph: result, toBytes: () => writeOnnxModel(result, { valueInfo: false }) };
 }
