@@ -90,7 +90,11 @@ async function compare(c: ConvCase, mode: "fixed-point" | "onnx"): Promise<Agree
 describe("QLinearConv agrees with ONNX Runtime", () => {
   // Ties round differently in fixed point, so equality is counted over all cases together.
   const total = { count: 0, equal: 0 };
-  test.prop([convCase], { numRuns: 150 })("default (fixed-point) mode: every code within one", async (c) => {
+  test.prop([convCase], { numRuns: 100 })("onnx mode: bit-exact", async (c) => {
+    const a = await compare(c, "onnx");
+    expect(a.maxSteps).toBe(0);
+  });
+  test.prop([convCase], { numRuns: 100 })("default (fixed-point) mode: every code within one", async (c) => {
     const a = await compare(c, "fixed-point");
     total.count += a.count;
     total.equal += a.equal;
