@@ -433,8 +433,117 @@ export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map<string, Shape
   ["DequantizeLinear", dequantizeLinear],
 ]);
 
+// --- QOperator form: quantized operators that carry their (scale, zero point) inputs ----------
+
+/** Input `i` of the node as a float tensor of the same shape, for reusing the float ops' shape rules. */
+function withInputs(ctx: RuleContext, indices: readonly number[]): RuleContext {
+  const input = (i: number): Value | undefined => {
+    const value = indices[i] === undefined ? undefined : ctx.input(indices[i]);
+    return value && { ...value, dtype: "float32" };
+  };
+  return {
+    ...ctx,
+    input,
+    require: (i) => input(i) ?? formatError(ctx, `input ${indices[i]} is required`),
+    constant: (i) => ctx.constant(indices[i]),
+  };
+}
+
+/**
+ * Checks one (scale, zero point) pair of a QOperator node: a float scale with one value (or, when
+ * `axisLength` is given, one per channel) and a zero point of the quantized tensor's own type.
+ */
+function checkQLinearParams(ctx: RuleContext, data: Value, scaleIndex: number, zeroIndex: number, axisLength?: Dim): void {
+  const scale = ctx.require(scaleIndex);
+  const zeroPoint = ctx.input(zeroIndex);
+  expectDType(ctx, scale, FLOAT);
+  expectDType(ctx, data, QUANTIZED);
+  if (zeroPoint) expectSameDType(ctx, [data, zeroPoint]);
+  for (const param of zeroPoint ? [scale, zeroPoint] : [scale]) {
+    if (!param.shape || isScalarShape(param.shape)) continue;
+    if (axisLength === undefined || param.shape.length !== 1) shapeError(ctx, `'${param.name}' ${formatShape(param.shape)} must be a scalar${axisLength === undefined ? "" : " or 1-D"}`);
+    unifyDim(ctx, param.shape[0], axisLength, `'${param.name}' length vs the number of output channels`);
+  }
+}
+
+/** Stands for a QOperator node's output codes (the type of its zero point) when checking their parameters. */
+function outputCodes(ctx: RuleContext, like: Value, zeroIndex: number): Value {
+  return { ...like, name: ctx.node.outputs[0], dtype: ctx.input(zeroIndex)?.dtype ?? "uint8" };
+}
+
+/** The output type of a QOperator node: its output zero point's type (uint8 when omitted). */
+function qlinearOutput(ctx: RuleContext, zeroIndex: number, shape: Dim[] | undefined): ValueType[] {
+  return [{ dtype: ctx.input(zeroIndex)?.dtype ?? "uint8", shape }];
+}
+
+function qlinearConv(ctx: RuleContext): ValueType[] {
+  const [x, w, b] = [ctx.require(0), ctx.require(3), ctx.input(8)];
+  checkQLinearParams(ctx, x, 1, 2);
+  checkQLinearParams(ctx, w, 4, 5, w.shape?.[0]);
+  checkQLinearParams(ctx, outputCodes(ctx, x, 7), 6, 7);
+  if (b) expectDType(ctx, b, ["int32"]);
+  return qlinearOutput(ctx, 7, conv(withInputs(ctx, [0, 3, 8]))[0].shape);
+}
+
+function qlinearMatMul(ctx: RuleContext): ValueType[] {
+  const [a, b] = [ctx.require(0), ctx.require(3)];
+  checkQLinearParams(ctx, a, 1, 2);
+  checkQLinearParams(ctx, b, 4, 5, b.shape?.[b.shape.length - 1]);
+  checkQLinearParams(ctx, outputCodes(ctx, a, 7), 6, 7);
+  return qlinearOutput(ctx, 7, matMulOf(FLOAT, false)(withInputs(ctx, [0, 3]))[0].shape);
+}
+
+function convInteger(ctx: RuleContext): ValueType[] {
+  const [x, w] = [ctx.require(0), ctx.require(1)];
+  expectDType(ctx, x, QUANTIZED);
+  expectDType(ctx, w, QUANTIZED);
+  for (const [data, zero] of [[x, ctx.input(2)], [w, ctx.input(3)]] as const) if (zero) expectSameDType(ctx, [data, zero]);
+  return [{ dtype: "int32", shape: conv(withInputs(ctx, [0, 1]))[0].shape }];
+}
+
+/** com.microsoft QLinearAdd / QLinearMul: (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp), numpy broadcasting. */
+function qlinearBinary(ctx: RuleContext): ValueType[] {
+  const [a, b] = [ctx.require(0), ctx.require(3)];
+  checkQLinearParams(ctx, a, 1, 2);
+  checkQLinearParams(ctx, b, 4, 5);
+  expectSameDType(ctx, [a, b]);
+  checkQLinearParams(ctx, outputCodes(ctx, a, 7), 6, 7);
+  const shape = a.shape && b.shape ? broadcastShapes(a.shape, b.shape, ctx) : undefined;
+  return [{ dtype: ctx.input(7)?.dtype ?? a.dtype, shape }];
+}
+
+function qlinearGlobalAveragePool(ctx: RuleContext): ValueType[] {
+  const x = ctx.require(0);
+  checkQLinearParams(ctx, x, 1, 2);
+  checkQLinearParams(ctx, outputCodes(ctx, x, 4), 3, 4);
+  if (attrInt(ctx.node, "channels_last", 0) !== 0) {
+    throw new UnsupportedError("QLinearGlobalAveragePool with channels_last = 1 is not supported", { node: ctx.node.name });
+  }
+  return [{ dtype: ctx.input(4)?.dtype ?? x.dtype, shape: globalAveragePool(withInputs(ctx, [0]))[0].shape }];
+}
+
+const QOPERATOR_RULES: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
+  ["QLinearConv", qlinearConv],
+  ["QLinearMatMul", qlinearMatMul],
+  ["ConvInteger", convInteger],
+]);
+
+/** ONNX Runtime's contrib operators (domain com.microsoft) this runtime implements. */
+export const MICROSOFT_SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map<string, ShapeRule>([
+  ["QLinearAdd", qlinearBinary],
+  ["QLinearMul", qlinearBinary],
+  ["QLinearGlobalAveragePool", qlinearGlobalAveragePool],
+]);
+
+export const MICROSOFT_DOMAIN = "com.microsoft";
+
+function shapeRuleOf(node: Node): ShapeRule | undefined {
+  if (node.domain === "") return SHAPE_RULES.get(node.opType) ?? QOPERATOR_RULES.get(node.opType);
+  return node.domain === MICROSOFT_DOMAIN ? MICROSOFT_SHAPE_RULES.get(node.opType) : undefined;
+}
+
 export function isSupportedOp(node: Node): boolean {
-  return node.domain === "" && SHAPE_RULES.has(node.opType);
+  return shapeRuleOf(node) !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,7 +631,7 @@ export function inferShapes(graph: Graph, inputShapes: Record<string, number[]> 
   for (const [name, dims] of Object.entries(inputShapes)) result.values.get(name)!.shape = [...dims];
   const freshSymbols = new Set<string>();
   for (const node of result.nodes) {
-    const rule = node.domain === "" ? SHAPE_RULES.get(node.opType) : undefined;
+    const rule = shapeRuleOf(node);
     if (!rule) {
       throw new UnsupportedError(`unsupported operator ${node.domain ? `${node.domain}.` : ""}${node.opType}`, { node: node.name });
     }

@@ -3,6 +3,7 @@
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
 import { QuantizationError, UnsupportedError } from "../errors.js";
+import { int8Quant, isQOperator, lowerQOperator, symmetricInt8Weights } from "./qoperator-lowering.js";
 import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
 
 /** Per-tensor affine parameters of an int8 runtime value. */
@@ -83,26 +84,19 @@ function scalarConstant(graph: Graph, name: string | undefined): number | undefi
   return data?.length === 1 ? Number(data[0]) : undefined;
 }
 
-/** The (scale, zero point) of a QuantizeLinear/DequantizeLinear node, if per tensor and int8. */
+/**
+ * The (scale, zero point) of a QuantizeLinear/DequantizeLinear node as an int8 runtime value, if
+ * per tensor and int8 or uint8 (uint8 shifted to int8, DESIGN.md 2).
+ */
 function perTensorParams(graph: Graph, node: Node): TensorQuant | undefined {
   const scale = scalarConstant(graph, node.inputs[1]);
   if (scale === undefined) return undefined;
+  const dtype = graph.values.get(node.opType === "QuantizeLinear" ? node.outputs[0] : node.inputs[0])?.dtype;
+  if (dtype !== "int8" && dtype !== "uint8") return undefined;
   const zeroName = node.inputs[2];
-  const zeroValue = zeroName ? graph.values.get(zeroName) : undefined;
-  if (zeroName && zeroValue?.dtype !== "int8") return undefined;
   const zeroPoint = zeroName ? scalarConstant(graph, zeroName) : 0;
   if (zeroPoint === undefined) return undefined;
-  validateParams(node, scale, zeroPoint);
-  return { scale, zeroPoint };
-}
-
-function validateParams(node: Node, scale: number, zeroPoint: number): void {
-  if (!(scale > 0) || !Number.isFinite(scale)) {
-    throw new QuantizationError(`scale must be finite and > 0, got ${scale}`, { node: node.name, tensor: node.inputs[1] });
-  }
-  if (!Number.isInteger(zeroPoint) || zeroPoint < -128 || zeroPoint > 127) {
-    throw new QuantizationError(`int8 zero point must be an integer in [-128, 127], got ${zeroPoint}`, { node: node.name, tensor: node.inputs[2] });
-  }
+  return int8Quant(node, dtype, scale, zeroPoint, { scale: node.inputs[1], zeroPoint: zeroName });
 }
 
 function producedBy(m: Matcher, name: string | undefined, opType: string): Node | undefined {
@@ -191,9 +185,10 @@ function quantizedWeights(m: Matcher, node: Node, inputScale: number): Quantized
   if (!dqw) return undefined;
   const codes = m.graph.values.get(dqw.inputs[0]);
   const scales = dqw.inputs[1] ? m.graph.values.get(dqw.inputs[1])?.initializer : undefined;
-  if (!codes?.initializer || !(codes.initializer instanceof Int8Array) || !(scales instanceof Float32Array)) return undefined;
+  if (!codes?.initializer || !(scales instanceof Float32Array)) return undefined;
   const zeros = dqw.inputs[2] ? m.graph.values.get(dqw.inputs[2])?.initializer : undefined;
-  if (zeros && Array.from(zeros as Int8Array).some((z) => Number(z) !== 0)) return undefined;
+  const symmetric = symmetricInt8Weights(codes.initializer, zeros);
+  if (!symmetric) return undefined;
   const dims = codes.shape as number[];
   // Conv weights are [Cout, ...]; Gemm's B is [N, K] with transB = 1, else (and MatMul's) [K, N].
   const transB = node.opType === "Gemm" ? attrInt(node, "transB", 0) : 0;
@@ -203,7 +198,7 @@ function quantizedWeights(m: Matcher, node: Node, inputScale: number): Quantized
   if (scales.length !== 1 && scales.length !== outChannels) {
     throw new QuantizationError(`per-axis scale has ${scales.length} values for ${outChannels} channels`, { node: dqw.name, tensor: dqw.inputs[1] });
   }
-  const data = outAxis === 0 ? codes.initializer : transpose2d(codes.initializer, dims[0], dims[1]);
+  const data = outAxis === 0 ? symmetric : transpose2d(symmetric, dims[0], dims[1]);
   const layoutDims = outAxis === 0 ? dims : [dims[1], dims[0]];
   const perChannel = scales.length === 1 ? new Float32Array(outChannels).fill(scales[0]) : scales;
   const bias = quantizedBias(m, node, inputScale, perChannel);
@@ -368,6 +363,10 @@ export function lowerGraph(graph: Graph): LoweredGraph {
   const integer = new Map<Node, LoweredStep[]>();
 
   for (const node of graph.nodes) {
+    if (isQOperator(node)) {
+      integer.set(node, [lowerQOperator(graph, node, values)]);
+      continue;
+    }
     const match = matchInteger(m, node, values);
     if (match) {
       integer.set(node, [match.step]);
@@ -384,7 +383,7 @@ export function lowerGraph(graph: Graph): LoweredGraph {
     }
     if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 only", { node: node.name });
+      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 or uint8 only", { node: node.name });
       markInt8(values, node.outputs[0], quant);
       integer.set(node, [quantizeStep(m, node, absorbed)]);
       continue;
@@ -410,7 +409,7 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         continue;
       }
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor from int8 only", { node: node.name });
+      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor from int8 or uint8 only", { node: node.name });
       markInt8(values, node.inputs[0], quant);
       steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0] });
       continue;

@@ -10,6 +10,7 @@ import { readOnnxModel } from "../onnx/reader.js";
 import { lowerGraph, type LoweredGraph } from "./lowering.js";
 import { prepareStep } from "./ops/index.js";
 import type { PreparedOp } from "./ops/types.js";
+import type { RequantizationMode } from "./ops/onnx-requantization.js";
 import { buildPlan, shapeKey, type ExecutionPlan, type ValueObserver } from "./plan.js";
 import { describeSession, type SessionSummary } from "./summary.js";
 import { Tensor } from "./tensor.js";
@@ -26,6 +27,11 @@ export interface SessionOptions {
    * slices run in parallel, with outputs identical to one thread's. `runSync()` uses one thread.
    */
   readonly numThreads?: number;
+  /**
+   * How int8 layers requantize their accumulators: "fixed-point" (default, DESIGN.md 3) or "onnx",
+   * saturate(roundHalfToEven(f32(acc) * f32(S_x * S_w / S_y)) + Z_y) as ONNX Runtime does.
+   */
+  readonly requantization?: RequantizationMode;
 }
 
 export type ModelSource = Uint8Array | ArrayBuffer | string | Graph;
@@ -75,6 +81,7 @@ export class InferenceSession {
     const kernels = await instantiateKernels();
     const arena = new WasmArena(kernels);
     const ctx = {
+      requantization: options.requantization ?? "fixed-point",
       kernels,
       arena,
       graph: optimised,

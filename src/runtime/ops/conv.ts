@@ -6,6 +6,7 @@ import { f32Conv2d, f32Conv2dScratchSize, packF32Conv2d } from "../../kernels/f3
 import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../../kernels/qs8-conv.js";
 import type { Conv2dShape } from "../../kernels/shapes.js";
 import type { LoweredStep } from "../lowering.js";
+import { prepareOnnxConv } from "./onnx-linear.js";
 import { activationClamp, int8Requantization } from "./quant-params.js";
 import { floatWeights, scratchBuffer } from "./common.js";
 import type { BindContext, OpFactory, PreparedOp } from "./types.js";
@@ -81,6 +82,7 @@ export interface BindQuant {
 }
 
 export const prepareConv: OpFactory = (ctx, step) => {
+  if (step.op === "qlinear" && ctx.requantization === "onnx") return prepareOnnxConv(ctx, step, quantOfStep(ctx, step));
   if (step.op === "qlinear") return prepareInt8Conv(ctx, step, quantOfStep(ctx, step));
   return prepareFloatConv(ctx, step.node);
 };

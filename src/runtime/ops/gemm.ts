@@ -7,6 +7,7 @@ import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../../kernels/qs8-gemm
 import type { LoweredStep } from "../lowering.js";
 import { floatWeights, product, scratchBuffer } from "./common.js";
 import { quantOfStep } from "./conv.js";
+import { prepareOnnxGemm } from "./onnx-linear.js";
 import { activationClamp, int8Requantization } from "./quant-params.js";
 import type { BindContext, OpFactory, PrepareContext, PreparedOp } from "./types.js";
 
@@ -79,8 +80,10 @@ function prepareInt8Gemm(ctx: PrepareContext, step: Extract<LoweredStep, { op: "
   const { node, weights } = step;
   const quant = quantOfStep(ctx, step);
   const [N, K] = weights.dims;
+  const data = step.nhwcInput ? columnsToNhwc(weights.data, N, step.nhwcInput) : weights.data;
+  if (ctx.requantization === "onnx") return prepareOnnxGemm(ctx, step, quant, data, (b) => gemmRows(node, b.input(0).dims, K));
   const packed = packQs8Gemm(ctx.arena, {
-    weights: step.nhwcInput ? columnsToNhwc(weights.data, N, step.nhwcInput) : weights.data, N, K, bias: weights.bias, inputZeroPoint: quant.input.zeroPoint,
+    weights: data, N, K, bias: weights.bias, inputZeroPoint: quant.input.zeroPoint,
     ...int8Requantization(quant.input, weights.scales, quant.output, activationClamp(step.activation, quant.output)),
   });
   return {

@@ -30,6 +30,10 @@ export function pool2dShape(node: Node, inputDims: readonly number[]): Pool2dSha
   };
 }
 
+function isGlobalAverage(node: Node): boolean {
+  return node.opType === "GlobalAveragePool" || node.opType === "QLinearGlobalAveragePool";
+}
+
 function globalShape(b: BindContext) {
   const [batch, channels, height, width] = b.input(0).dims;
   return { batch, channels, height, width };
@@ -41,7 +45,7 @@ function prepareFloatPool(node: Node): PreparedOp {
     scratchBytes: () => 0,
     bind(b) {
       const [input, output] = [b.input(0).buffer, b.output(0).buffer];
-      if (node.opType === "GlobalAveragePool") {
+      if (isGlobalAverage(node)) {
         const { batch, channels, height, width } = globalShape(b);
         return () => f32GlobalAvgPool(b.kernels, batch, height, width, channels, input, output);
       }
@@ -67,7 +71,7 @@ function prepareInt8Pool(ctx: PrepareContext, step: Extract<LoweredStep, { op: "
     scratchBytes: () => 0,
     bind(b) {
       const [x, y] = [b.input(0).buffer, b.output(0).buffer];
-      if (node.opType === "GlobalAveragePool") {
+      if (isGlobalAverage(node)) {
         const params = prepareQs8GlobalAvgPool(globalShape(b), quant);
         return () => qs8GlobalAvgPool(b.kernels, x, params, y);
       }

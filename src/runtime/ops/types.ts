@@ -5,6 +5,7 @@ import type { WasmArena, WasmBuffer } from "../../kernels/arena.js";
 import type { KernelInstance } from "../../kernels/module.js";
 import type { Graph } from "../../graph/ir.js";
 import type { LoweredStep, TensorQuant } from "../lowering.js";
+import type { RequantizationMode } from "./onnx-requantization.js";
 
 /** A runtime value with its buffer: 4-D values are stored NHWC, everything else as ONNX lays it out. */
 export interface BoundValue {
@@ -26,6 +27,8 @@ export interface PrepareContext {
   floatConstant(name: string): Float32Array | undefined;
   /** The (scale, zero point) of an int8 runtime value. */
   valueQuant(name: string): TensorQuant;
+  /** How integer ops requantize: fixed point (DESIGN.md 3, default) or as ONNX Runtime does. */
+  readonly requantization: RequantizationMode;
 }
 
 export interface BindContext {
