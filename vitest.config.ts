@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     maxWorkers: 2,
+    // The memory test measures the heap after a forced collection.
+    execArgv: ["--expose-gc"],
   },
 });

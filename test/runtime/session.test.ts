@@ -137,10 +137,12 @@ describe("run()", () => {
     session.runSync(feeds);
     const kernelBytes = session.memoryBytes;
     const first = Array.from(session.runSync(feeds).y.data as Float32Array);
-    globalThis.gc?.();
+    const gc = globalThis.gc;
+    expect(gc, "vitest runs with --expose-gc (vitest.config.ts)").toBeTypeOf("function");
+    gc!();
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 100_000; i++) session.runSync(feeds);
-    globalThis.gc?.();
+    gc!();
     expect(session.memoryBytes).toBe(kernelBytes);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(8 * 1024 * 1024);
     expect(Array.from(session.runSync(feeds).y.data as Float32Array)).toEqual(first);
