@@ -244,17 +244,15 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams, options
 
 function requireMatchingShape(kernel: string, packed: PackedQs8Conv2d, shape: Conv2dShape): void {
   validateConv2dShape(kernel, shape);
-  const expected = {
-    outC: packed.outC,
-    groups: packed.groups,
-    inC: packed.inCPerGroup * packed.groups,
-    kernelH: packed.kernelH,
-    kernelW: packed.kernelW,
-  };
-  for (const [key, value] of Object.entries(expected)) {
-    const actual = shape[key as keyof typeof expected];
-    if (actual !== value) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${value}`);
-  }
+  requireSame(kernel, "outC", shape.outC, packed.outC);
+  requireSame(kernel, "groups", shape.groups, packed.groups);
+  requireSame(kernel, "inC", shape.inC, packed.inCPerGroup * packed.groups);
+  requireSame(kernel, "kernelH", shape.kernelH, packed.kernelH);
+  requireSame(kernel, "kernelW", shape.kernelW, packed.kernelW);
+}
+
+function requireSame(kernel: string, key: string, actual: number, packed: number): void {
+  if (actual !== packed) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${packed}`);
 }
 
 /** int8 scratch elements qs8Conv2d needs for `shape`. */
