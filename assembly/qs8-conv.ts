@@ -5,6 +5,17 @@
 // widened to int16 into the scratch, then multiplied by the group's packed weights with the GEMM
 // micro-kernel (qs8-microkernel.ts). The im2col order of a row is (ky, kx, ci).
 //
+// qs8_conv2d_small (groups == 1, K = kernelH * kernelW * inC <= 32: first layers on images):
+// direct loops, SIMD over 4 output channels. Each output pixel's K taps are gathered once as
+// int16 pairs; one i32x4.dot_i16x8_s of a splatted tap pair with a packed weight vector adds two
+// taps to four channels, so K pads only to even and the gather is shared by all channels. Packed
+// weights, per group of 4 output channels (lane i is channel 4g + i):
+//
+//   block = header (SMALL_HEADER bytes: 7 requantization fields x 4 int32 lanes)
+//         | ceil(K / 2) tap pairs x 4 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (16 bytes)
+//
+// with taps in im2col order (ky, kx, ci).
+//
 // qs8_conv2d_depthwise (groups == inC, outC = inC * depthMultiplier): direct loops, SIMD over 8
 // channels, two taps per i32x4.dot_i16x8_s (the inputs of taps t and t+1 interleaved as int16
 // pairs). Packed weights, for each multiplier index j and each block of 8 input channels:
@@ -18,6 +29,12 @@ import {
   requantizeAccumulators, widenRow,
 } from "./qs8-microkernel";
 
+const SMALL_HEADER: usize = 112;
+const SMALL_FIELD_STRIDE: usize = 16;
+/** Bytes of packed int16 weights per tap pair and group of 4 output channels. */
+const SMALL_PAIR_BYTES: usize = 16;
+/** Output pixels per tile of qs8_conv2d_small. */
+const SMALL_TILE_PIXELS = 4;
 const DW_LANES = 8;
 /** Bytes of the per-block requantization header of the depthwise packing. */
 const DW_HEADER: usize = 224;
@@ -109,6 +126,160 @@ export function qs8_conv2d(
         kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, kPadded,
       );
       qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, outputZeroPoint, qmin, qmax);
+    }
+  }
+}
+
+/** Stores the low `count` (1..3) bytes of a 32-bit lane value at dst. */
+// @ts-ignore: decorator
+@inline
+function storeFewBytes(dst: usize, value: u32, count: i32): void {
+  store<u8>(dst, <u8>value);
+  if (count > 1) store<u8>(dst, <u8>(value >> 8), 1);
+  if (count > 2) store<u8>(dst, <u8>(value >> 16), 2);
+}
+
+/**
+ * Widens `length` int8 values at src to int16 at dst in blocks of 8. The last block may write up to
+ * 7 values (14 bytes) past dst + 2 * length, and reads 8 bytes only where src + 8 <= end.
+ */
+// @ts-ignore: decorator
+@inline
+function widenRun(dst: usize, src: usize, length: i32, end: usize): void {
+  let k = 0;
+  for (; k < length; k += 8) {
+    const from = src + <usize>k;
+    if (from + 8 > end) break;
+    v128.store(dst + (<usize>k << 1), v128.load8x8_s(from));
+  }
+  for (; k < length; k++) store<i16>(dst + (<usize>k << 1), load<i8>(src + <usize>k));
+}
+
+/**
+ * The kernelH * kernelW * inC taps (ky, kx, ci) of the output pixel whose receptive field starts at
+ * (iy0, ix0) in `image`, as int16 at dst; taps outside the image read Z_x. May write up to 14
+ * bytes past the taps (see widenRun); reads nothing at or beyond `end`.
+ */
+// @ts-ignore: decorator
+@inline
+function gatherTaps(
+  dst: usize, image: usize, iy0: i32, ix0: i32, inH: i32, inW: i32, inC: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, end: usize,
+): void {
+  const run = kernelW * inC;
+  const runBytes = <usize>run << 1;
+  const lineBytes = <usize>inW * <usize>inC;
+  const columnsInside = ix0 >= 0 && ix0 + (kernelW - 1) * dilationW < inW;
+  const rowStep = <usize>dilationH * lineBytes;
+  let src = image + <usize>iy0 * lineBytes + <usize>ix0 * <usize>inC;
+  // Fast path: every kernel row is a run of at most 8 bytes inside the image (one widening load).
+  if (
+    columnsInside && dilationW == 1 && run <= 8 && iy0 >= 0 && iy0 + (kernelH - 1) * dilationH < inH &&
+    src + <usize>(kernelH - 1) * rowStep + 8 <= end
+  ) {
+    for (let ky = 0, d = dst; ky < kernelH; ky++, d += runBytes, src += rowStep) v128.store(d, v128.load8x8_s(src));
+    return;
+  }
+  let d = dst;
+  for (let ky = 0, iy = iy0; ky < kernelH; ky++, iy += dilationH) {
+    if (iy < 0 || iy >= inH) {
+      fillRow(d, run, inputZeroPoint);
+    } else if (columnsInside && dilationW == 1) {
+      widenRun(d, image + <usize>iy * lineBytes + <usize>ix0 * <usize>inC, run, end);
+    } else {
+      const line = image + <usize>iy * lineBytes;
+      for (let kx = 0, ix = ix0; kx < kernelW; kx++, ix += dilationW) {
+        const at = d + (<usize>(kx * inC) << 1);
+        if (ix < 0 || ix >= inW) fillRow(at, inC, inputZeroPoint);
+        else widenRun(at, line + <usize>ix * <usize>inC, inC, end);
+      }
+    }
+    d += runBytes;
+  }
+}
+
+/**
+ * Convolution with few taps (groups == 1, K = kernelH * kernelW * inC <= 32).
+ * input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC], `packed` from
+ * packQs8Conv2d (kind "small"), scratch of 16 * ceil(K / 2) + 16 bytes: the int16 taps of a tile
+ * of four output pixels (ceil(K / 2) pairs each) and slack for the block-wise gather. A last partial
+ * tile repeats its last pixel and stores only the real ones.
+ */
+export function qs8_conv2d_small(
+  input: usize, output: usize, packed: usize, scratch: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const K = kernelH * kernelW * inC;
+  const pairs = (K + 1) >> 1;
+  const rowBytes = <usize>pairs << 2;
+  const blockBytes = SMALL_HEADER + <usize>pairs * SMALL_PAIR_BYTES;
+  const zero = i32x4.splat(outputZeroPoint);
+  const lowest = i32x4.splat(qmin - outputZeroPoint);
+  const highest = i32x4.splat(qmax - outputZeroPoint);
+  const row1 = scratch + rowBytes;
+  const row2 = row1 + rowBytes;
+  const row3 = row2 + rowBytes;
+  const imageBytes = <usize>inH * <usize>inW * <usize>inC;
+  const end = input + <usize>batch * imageBytes;
+  const pixels = batch * outH * outW;
+  const outStride = <usize>outC;
+  // The next pixel to gather, as (image, oy, ox).
+  let b = 0, oy = 0, ox = 0;
+  for (let p = 0; p < pixels; p += SMALL_TILE_PIXELS) {
+    const count = min(SMALL_TILE_PIXELS, pixels - p);
+    for (let r = 0; r < count; r++) {
+      const row = scratch + <usize>r * rowBytes;
+      gatherTaps(
+        row, input + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft, inH, inW, inC,
+        kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end,
+      );
+      // The odd last tap pairs with a zero weight; keep it finite and deterministic.
+      if (K & 1) store<i16>(row + (<usize>K << 1), 0);
+      if (++ox == outW) {
+        ox = 0;
+        if (++oy == outH) {
+          oy = 0;
+          b++;
+        }
+      }
+    }
+    for (let r = count; r < SMALL_TILE_PIXELS; r++) memory.copy(scratch + <usize>r * rowBytes, scratch + <usize>(count - 1) * rowBytes, rowBytes);
+    const out = output + <usize>p * outStride;
+    let block = packed;
+    for (let c = 0; c < outC; c += 4) {
+      let acc0 = i32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+      let w = block + SMALL_HEADER;
+      for (let j: usize = 0; j < rowBytes; j += 4) {
+        const weights = v128.load(w);
+        w += SMALL_PAIR_BYTES;
+        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(scratch + j), weights));
+        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(row1 + j), weights));
+        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load32_splat(row2 + j), weights));
+        acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load32_splat(row3 + j), weights));
+      }
+      const y0 = requantizeAccumulators(acc0, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      const y1 = requantizeAccumulators(acc1, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      const y2 = requantizeAccumulators(acc2, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      const y3 = requantizeAccumulators(acc3, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      // Bytes [pixel 0: 4 channels | pixel 1 | pixel 2 | pixel 3].
+      const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3));
+      const o = out + <usize>c;
+      if (c + 4 <= outC) {
+        v128.store32_lane(o, bytes, 0);
+        if (count > 1) v128.store32_lane(o + outStride, bytes, 1);
+        if (count > 2) v128.store32_lane(o + outStride * 2, bytes, 2);
+        if (count > 3) v128.store32_lane(o + outStride * 3, bytes, 3);
+      } else {
+        const channels = outC - c;
+        storeFewBytes(o, i32x4.extract_lane(bytes, 0), channels);
+        if (count > 1) storeFewBytes(o + outStride, i32x4.extract_lane(bytes, 1), channels);
+        if (count > 2) storeFewBytes(o + outStride * 2, i32x4.extract_lane(bytes, 2), channels);
+        if (count > 3) storeFewBytes(o + outStride * 3, i32x4.extract_lane(bytes, 3), channels);
+      }
+      block += blockBytes;
     }
   }
 }

@@ -3,7 +3,7 @@
 // Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/).
 import { WasmArena } from "../src/kernels/arena.js";
 import { instantiateKernels } from "../src/kernels/module.js";
-import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../src/kernels/qs8-conv.js";
+import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dKind } from "../src/kernels/qs8-conv.js";
 import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
 import { packQs8GemmDynamic, qs8GemmDequantize, qs8GemmDequantizeScratchSize } from "../src/kernels/qs8-gemm-dynamic.js";
 import { DYNAMIC_QUANTIZE_SCRATCH_SIZE, qs8DynamicQuantizeF32 } from "../src/kernels/quantize.js";
@@ -61,22 +61,29 @@ for (const [M, N, K] of [[512, 512, 512], [1, 512, 512], [64, 4096, 1024]]) {
 
 const same = { batch: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, groups: 1, kernelH: 3, kernelW: 3 };
 const pointwise = { ...same, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 };
-const convs: [string, Conv2dShape][] = [
+const valid = { padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 };
+const convs: [string, Conv2dShape, Qs8Conv2dKind?][] = [
+  ["conv 3x3 1->12 28x28 valid", { ...same, ...valid, inH: 28, inW: 28, inC: 1, outC: 12 }],
+  ["  (im2col + GEMM)", { ...same, ...valid, inH: 28, inW: 28, inC: 1, outC: 12 }, "gemm"],
+  ["conv 3x3 1->16 28x28 same", { ...same, inH: 28, inW: 28, inC: 1, outC: 16 }],
+  ["  (im2col + GEMM)", { ...same, inH: 28, inW: 28, inC: 1, outC: 16 }, "gemm"],
   ["conv 3x3 64->64 56x56", { ...same, inH: 56, inW: 56, inC: 64, outC: 64 }],
   ["conv 1x1 128->128 28x28", { ...pointwise, inH: 28, inW: 28, inC: 128, outC: 128 }],
   ["conv 3x3/2 3->32 224x224", { ...same, inH: 224, inW: 224, inC: 3, outC: 32, strideH: 2, strideW: 2 }],
+  ["  (im2col + GEMM)", { ...same, inH: 224, inW: 224, inC: 3, outC: 32, strideH: 2, strideW: 2 }, "gemm"],
   ["conv 5x5 1->32 28x28", { ...same, inH: 28, inW: 28, inC: 1, outC: 32, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2 }],
+  ["  (im2col + GEMM)", { ...same, inH: 28, inW: 28, inC: 1, outC: 32, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2 }, "gemm"],
   ["depthwise 3x3 32ch 112x112", { ...same, inH: 112, inW: 112, inC: 32, outC: 32, groups: 32 }],
   ["depthwise 3x3 128ch 56x56", { ...same, inH: 56, inW: 56, inC: 128, outC: 128, groups: 128 }],
 ];
-for (const [name, shape] of convs) {
+for (const [name, shape, kind] of convs) {
   const mark = arena.mark();
   const inCPerGroup = shape.inC / shape.groups;
   const K = inCPerGroup * shape.kernelH * shape.kernelW;
   const packed = packQs8Conv2d(arena, {
     weights: pattern(shape.outC * K, 7919), outC: shape.outC, inCPerGroup, kernelH: shape.kernelH, kernelW: shape.kernelW,
     groups: shape.groups, ...requant(shape.outC),
-  });
+  }, { kind });
   const { outH, outW } = conv2dOutputHW(shape);
   const input = arena.from("int8", pattern(shape.batch * shape.inH * shape.inW * shape.inC, 31));
   const output = arena.alloc("int8", shape.batch * outH * outW * shape.outC);

@@ -96,21 +96,33 @@ export function writeRequantFields(
   });
 }
 
-function overlaps(a: WasmBuffer, b: WasmBuffer): boolean {
-  const bytes = (buffer: WasmBuffer) => buffer.length * (buffer.type === "int32" || buffer.type === "float32" ? 4 : 1);
-  return a.ptr < b.ptr + bytes(b) && b.ptr < a.ptr + bytes(a);
+function byteLength(buffer: WasmBuffer): number {
+  return buffer.length * (buffer.type === "int32" || buffer.type === "float32" ? 4 : 1);
 }
 
-/** Throws unless every buffer the kernel writes is disjoint from every other buffer it touches. */
+function overlaps(a: WasmBuffer, b: WasmBuffer): boolean {
+  return a.ptr < b.ptr + byteLength(b) && b.ptr < a.ptr + byteLength(a);
+}
+
+/**
+ * Throws unless every buffer the kernel writes is disjoint from every other buffer it touches.
+ * Runs in every kernel call: plain for-in loops, no arrays.
+ */
 export function requireDisjoint(kernel: string, written: Record<string, WasmBuffer>, others: Record<string, WasmBuffer>): void {
-  const all = Object.entries({ ...others, ...written });
-  for (const [name, buffer] of Object.entries(written)) {
-    for (const [otherName, other] of all) {
-      if (otherName !== name && buffer.length > 0 && other.length > 0 && overlaps(buffer, other)) {
-        throw new RangeError(`${kernel}: ${name} overlaps ${otherName}`);
-      }
+  for (const name in written) {
+    const buffer = written[name];
+    if (buffer.length === 0) continue;
+    for (const otherName in written) {
+      if (otherName !== name && clashes(buffer, written[otherName])) throw new RangeError(`${kernel}: ${name} overlaps ${otherName}`);
+    }
+    for (const otherName in others) {
+      if (otherName !== name && clashes(buffer, others[otherName])) throw new RangeError(`${kernel}: ${name} overlaps ${otherName}`);
     }
   }
+}
+
+function clashes(a: WasmBuffer, b: WasmBuffer): boolean {
+  return b.length > 0 && overlaps(a, b);
 }
 
 export function requireSameInstance(kernel: string, kernels: KernelInstance, packedFor: KernelInstance): void {

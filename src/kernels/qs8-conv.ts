@@ -1,5 +1,6 @@
 // Host side of the int8 convolutions (assembly/qs8-conv.ts): packs OIHW weights once into the
-// general (im2col + GEMM micro-kernel) or the depthwise layout, validates every call.
+// general (im2col + GEMM micro-kernel), the few-taps ("small") or the depthwise layout, validates
+// every call.
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import type { KernelInstance } from "./module.js";
@@ -27,6 +28,13 @@ export interface Qs8Conv2dExports {
     padTop: number, padLeft: number, groups: number,
     inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
   ): void;
+  qs8_conv2d_small(
+    input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+    padTop: number, padLeft: number,
+    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
+  ): void;
   qs8_conv2d_depthwise(
     input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
     batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, depthMultiplier: number,
@@ -47,14 +55,23 @@ export interface Qs8Conv2dParams extends Qs8RequantParams {
 }
 
 /**
- * Weights and requantization constants in a convolution kernel's layout.
+ * A convolution kernel and its weight layout.
  * "gemm": per group, ceil(outC/groups / 2) GEMM pair blocks over K = kernelH*kernelW*inCPerGroup in
- * (ky, kx, ci) order (assembly/qs8-microkernel.ts). "depthwise" (inCPerGroup == 1, groups > 1):
- * see assembly/qs8-conv.ts.
+ * (ky, kx, ci) order (assembly/qs8-microkernel.ts); any convolution.
+ * "small" (groups == 1, K <= 32): ceil(outC / 4) blocks of 4 channels (assembly/qs8-conv.ts).
+ * "depthwise" (inCPerGroup == 1, groups > 1): see assembly/qs8-conv.ts.
  */
+export type Qs8Conv2dKind = "gemm" | "small" | "depthwise";
+
+export interface Qs8Conv2dPackOptions {
+  /** The kernel to pack for (default: defaultQs8Conv2dKind); it must apply to the shape. */
+  readonly kind?: Qs8Conv2dKind;
+}
+
+/** Weights and requantization constants in a convolution kernel's layout. */
 export interface PackedQs8Conv2d {
   readonly kernels: KernelInstance;
-  readonly kind: "gemm" | "depthwise";
+  readonly kind: Qs8Conv2dKind;
   readonly outC: number;
   readonly inCPerGroup: number;
   readonly kernelH: number;
@@ -67,6 +84,12 @@ export interface PackedQs8Conv2d {
   readonly buffer: WasmBuffer;
 }
 
+/** The largest K = kernelH * kernelW * inC of the "small" kernel. */
+export const SMALL_CONV_MAX_TAPS = 32;
+const SMALL_LANES = 4;
+/** Header and per-pair bytes of the "small" layout (SMALL_HEADER, SMALL_PAIR_BYTES in assembly). */
+const SMALL_HEADER_BYTES = QS8_REQUANT_FIELDS * SMALL_LANES * 4;
+const SMALL_PAIR_BYTES = 16;
 const DEPTHWISE_LANES = 8;
 /** DW_HEADER, DW_PAIR_BYTES in assembly/qs8-conv.ts. */
 const DEPTHWISE_HEADER_BYTES = QS8_REQUANT_FIELDS * DEPTHWISE_LANES * 4;
@@ -104,6 +127,32 @@ function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): 
   return buffer;
 }
 
+function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+  const { outC } = params;
+  const K = params.kernelH * params.kernelW * params.inCPerGroup;
+  const pairs = Math.ceil(K / 2);
+  const blocks = Math.ceil(outC / SMALL_LANES);
+  const blockBytes = SMALL_HEADER_BYTES + pairs * SMALL_PAIR_BYTES;
+  const buffer = arena.alloc("int8", blocks * blockBytes);
+  const memory = arena.kernels.memory.buffer;
+  new Uint8Array(memory, buffer.ptr, buffer.length).fill(0);
+  const ints = new Int32Array(memory, buffer.ptr, buffer.length / 4);
+  const shorts = new Int16Array(memory, buffer.ptr, buffer.length / 2);
+  const weights = groupWeightsForIm2col(params, 0);
+  for (let b = 0; b < blocks; b++) {
+    const base = b * blockBytes;
+    const laneChannels = Array.from({ length: SMALL_LANES }, (_, lane) => (b * SMALL_LANES + lane < outC ? b * SMALL_LANES + lane : -1));
+    writeRequantFields(ints, base / 4, SMALL_LANES, laneChannels, init, params.multiplier, params.shift);
+    laneChannels.forEach((c, lane) => {
+      if (c < 0) return;
+      for (let t = 0; t < K; t++) {
+        shorts[(base + SMALL_HEADER_BYTES + (t >> 1) * SMALL_PAIR_BYTES) / 2 + 2 * lane + (t & 1)] = weights[c * K + t];
+      }
+    });
+  }
+  return buffer;
+}
+
 function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
   const { weights, groups: channels, outC } = params;
   const multiplier = outC / channels;
@@ -136,8 +185,25 @@ function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Arr
   return buffer;
 }
 
+/** The kernels that can run a convolution with these weights, fastest first. */
+function applicableKinds(params: Qs8Conv2dParams): Qs8Conv2dKind[] {
+  const kinds: Qs8Conv2dKind[] = [];
+  if (params.inCPerGroup === 1 && params.groups > 1) kinds.push("depthwise");
+  if (params.groups === 1 && params.kernelH * params.kernelW * params.inCPerGroup <= SMALL_CONV_MAX_TAPS) kinds.push("small");
+  kinds.push("gemm");
+  return kinds;
+}
+
+/**
+ * The kernel packQs8Conv2d picks: depthwise for depthwise convolutions, "small" when the whole
+ * receptive field has at most SMALL_CONV_MAX_TAPS taps (first layers on images), else im2col + GEMM.
+ */
+export function defaultQs8Conv2dKind(params: Qs8Conv2dParams): Qs8Conv2dKind {
+  return applicableKinds(params)[0];
+}
+
 /** Copies OIHW int8 weights and their requantization into the arena once, in the kernel's layout. */
-export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams): PackedQs8Conv2d {
+export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams, options: Qs8Conv2dPackOptions = {}): PackedQs8Conv2d {
   const kernel = "packQs8Conv2d";
   const { weights, outC, inCPerGroup, kernelH, kernelW, groups } = params;
   for (const [name, value] of Object.entries({ outC, inCPerGroup, kernelH, kernelW, groups })) {
@@ -154,8 +220,12 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams): Packed
   }
   validateRequantParams(kernel, outC, params);
   const init = accumulatorInit(weights, outC, K, params.bias, params.inputZeroPoint);
-  const kind = inCPerGroup === 1 && groups > 1 ? "depthwise" : "gemm";
-  const buffer = kind === "depthwise" ? packDepthwise(arena, params, init) : packGemm(arena, params, init);
+  const kind = options.kind ?? defaultQs8Conv2dKind(params);
+  if (!applicableKinds(params).includes(kind)) {
+    throw new ShapeError(`${kernel}: kind '${kind}' does not apply (groups ${groups}, K = ${K}); use one of ${applicableKinds(params).join(", ")}`);
+  }
+  const pack = { gemm: packGemm, small: packSmall, depthwise: packDepthwise }[kind];
+  const buffer = pack(arena, params, init);
   return {
     kernels: arena.kernels,
     kind,
@@ -174,17 +244,15 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams): Packed
 
 function requireMatchingShape(kernel: string, packed: PackedQs8Conv2d, shape: Conv2dShape): void {
   validateConv2dShape(kernel, shape);
-  const expected = {
-    outC: packed.outC,
-    groups: packed.groups,
-    inC: packed.inCPerGroup * packed.groups,
-    kernelH: packed.kernelH,
-    kernelW: packed.kernelW,
-  };
-  for (const [key, value] of Object.entries(expected)) {
-    const actual = shape[key as keyof typeof expected];
-    if (actual !== value) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${value}`);
-  }
+  requireSame(kernel, "outC", shape.outC, packed.outC);
+  requireSame(kernel, "groups", shape.groups, packed.groups);
+  requireSame(kernel, "inC", shape.inC, packed.inCPerGroup * packed.groups);
+  requireSame(kernel, "kernelH", shape.kernelH, packed.kernelH);
+  requireSame(kernel, "kernelW", shape.kernelW, packed.kernelW);
+}
+
+function requireSame(kernel: string, key: string, actual: number, packed: number): void {
+  if (actual !== packed) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${packed}`);
 }
 
 /** int8 scratch elements qs8Conv2d needs for `shape`. */
@@ -192,6 +260,8 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
   const taps = packed.kernelH * packed.kernelW;
   if (packed.kind === "depthwise") return 32 * Math.ceil(taps / 2) + shape.inC;
+  // Four pixels' int16 tap pairs, and slack for the gather's 8-value blocks.
+  if (packed.kind === "small") return TILE_ROWS * 4 * Math.ceil((taps * packed.inCPerGroup) / 2) + 16;
   const { outH, outW } = conv2dOutputHW(shape);
   const rows = shape.batch * outH * outW >= TILE_ROWS ? TILE_ROWS : 1;
   return rows * 2 * roundUp(taps * packed.inCPerGroup, 8);
@@ -222,6 +292,11 @@ export function qs8Conv2d(
   if (packed.kind === "depthwise") {
     kernels.exports.qs8_conv2d_depthwise(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC / inC,
+      ...geometry, inputZeroPoint, outputZeroPoint, qmin, qmax,
+    );
+  } else if (packed.kind === "small") {
+    kernels.exports.qs8_conv2d_small(
+      input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
       ...geometry, inputZeroPoint, outputZeroPoint, qmin, qmax,
     );
   } else {

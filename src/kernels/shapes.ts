@@ -52,19 +52,29 @@ export function conv2dOutputHW(shape: Conv2dShape): { outH: number; outW: number
   };
 }
 
-/** Throws a ShapeError unless the convolution is well formed (positive sizes, channels divisible by groups). */
+const CONV2D_SIZES = [
+  "batch", "inH", "inW", "inC", "outC", "kernelH", "kernelW", "strideH", "strideW", "dilationH", "dilationW", "groups",
+] as const;
+const CONV2D_PADS = ["padTop", "padLeft", "padBottom", "padRight"] as const;
+
+/**
+ * Throws a ShapeError unless the convolution is well formed (positive sizes, channels divisible by
+ * groups). Runs in every kernel call, so it walks fixed key lists and allocates nothing.
+ */
 export function validateConv2dShape(kernel: string, shape: Conv2dShape): void {
-  for (const [key, value] of Object.entries(shape)) {
-    const minimum = key.startsWith("pad") ? 0 : 1;
-    if (!Number.isInteger(value) || value < minimum) {
-      throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
-    }
-  }
+  for (const key of CONV2D_SIZES) requireShapeInteger(kernel, key, shape[key], 1);
+  for (const key of CONV2D_PADS) requireShapeInteger(kernel, key, shape[key], 0);
   if (shape.inC % shape.groups !== 0 || shape.outC % shape.groups !== 0) {
     throw new ShapeError(`${kernel}: inC ${shape.inC} and outC ${shape.outC} must be divisible by groups ${shape.groups}`);
   }
   const { outH, outW } = conv2dOutputHW(shape);
   if (outH < 1 || outW < 1) {
     throw new ShapeError(`${kernel}: output would be ${outH}x${outW}; the padded input is smaller than the dilated kernel`);
+  }
+}
+
+function requireShapeInteger(kernel: string, key: string, value: number, minimum: number): void {
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, beforeAll } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import type { WasmArena } from "../../src/kernels/arena.js";
-import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dParams } from "../../src/kernels/qs8-conv.js";
+import {
+  defaultQs8Conv2dKind, packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dKind, type Qs8Conv2dParams,
+} from "../../src/kernels/qs8-conv.js";
 import { conv2dOutputHW, type Conv2dShape } from "../../src/kernels/shapes.js";
 import { referenceQs8Conv2d } from "../../src/reference/qs8-conv.js";
 import { ShapeError } from "../../src/errors.js";
@@ -29,16 +31,19 @@ function convParams(shape: Conv2dShape, quant: QuantStyle): Qs8Conv2dParams {
   };
 }
 
-/** Packs, runs qs8Conv2d between guard bytes and compares with the reference; restores the arena. */
-function checkConv(shape: Conv2dShape, quant: QuantStyle, expectedKind?: "gemm" | "depthwise"): void {
+/**
+ * Packs (for `kind`, or the default kernel), runs qs8Conv2d between guard bytes and compares with
+ * the reference; restores the arena.
+ */
+function checkConv(shape: Conv2dShape, quant: QuantStyle, kind?: Qs8Conv2dKind): void {
   const params = convParams(shape, quant);
   const input = int8Data(shape.batch * shape.inH * shape.inW * shape.inC, quant.seed + 2, quant.data);
   const weightsBefore = params.weights.slice();
   const { outH, outW } = conv2dOutputHW(shape);
   const mark = arena.mark();
   try {
-    const packed = packQs8Conv2d(arena, params);
-    if (expectedKind) expect(packed.kind).toBe(expectedKind);
+    const packed = packQs8Conv2d(arena, params, { kind });
+    expect(packed.kind).toBe(kind ?? defaultQs8Conv2dKind(params));
     const inputBuffer = int8Buffer(arena, input);
     const output = guardedInt8(arena, shape.batch * outH * outW * shape.outC);
     const scratch = guardedInt8(arena, qs8Conv2dScratchSize(packed, shape));
@@ -150,9 +155,75 @@ describe("qs8Conv2d depthwise path matches the reference bit for bit", () => {
   });
 });
 
+describe("qs8Conv2d few-taps path (groups 1, K <= 32) matches the reference bit for bit", () => {
+  const smallArb = geometryArb(5).chain((geometry) => {
+    const maxInC = Math.floor(32 / (geometry.kernelH * geometry.kernelW));
+    return fc.record({ inC: fc.integer({ min: 1, max: Math.max(1, maxInC) }), outC: fc.integer({ min: 1, max: 20 }) })
+      .map(({ inC, outC }) => ({ ...geometry, inC, outC, groups: 1 }));
+  });
+  test.prop([smallArb, quantStyleArb], { numRuns: 1000 })("on random shapes and parameters", (shape, quant) => {
+    checkConv(shape, quant, "small");
+  });
+
+  const valid = { padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 };
+  test.each([
+    { name: "Fashion-MNIST: 1 -> 12, 3x3, no padding, 28x28", shape: conv({ inC: 1, outC: 12, inH: 28, inW: 28, ...valid }) },
+    { name: "Fashion-MNIST: 1 -> 16, 3x3, padding 1, 28x28, batch 2", shape: conv({ batch: 2, inC: 1, outC: 16, inH: 28, inW: 28 }) },
+    { name: "RGB 3 -> 8, 3x3, stride 2 (K = 27)", shape: conv({ inC: 3, outC: 8, strideH: 2, strideW: 2, inH: 11, inW: 10 }) },
+    { name: "1 -> 32, 5x5, padding 2 (K = 25)", shape: conv({ inC: 1, outC: 32, kernelH: 5, kernelW: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, inH: 9, inW: 9 }) },
+    { name: "K = 32 exactly (4x4x2)", shape: conv({ inC: 2, outC: 6, kernelH: 4, kernelW: 4, inH: 7, inW: 8 }) },
+    { name: "K = 1 (1x1 conv of one channel)", shape: conv({ inC: 1, outC: 5, kernelH: 1, kernelW: 1, ...valid }) },
+    { name: "one output channel, 1x1 output", shape: conv({ inC: 1, outC: 1, inH: 3, inW: 3, ...valid }) },
+    { name: "outC 3 and 7 (partial channel groups), odd pixel count", shape: conv({ inC: 2, outC: 7, inH: 5, inW: 3 }) },
+    { name: "dilation 2, padding larger than the kernel", shape: conv({ inC: 2, outC: 5, dilationH: 2, dilationW: 2, padTop: 4, padLeft: 5, padBottom: 3, padRight: 4 }) },
+    { name: "a kernel row wider than 8 taps (1x9x3 = 27)", shape: conv({ inC: 3, outC: 4, kernelH: 1, kernelW: 9, inW: 12, padTop: 0, padBottom: 0 }) },
+  ])("$name", ({ shape }) => {
+    checkConv(shape, style({ seed: shape.inC * 31 + shape.outC }), "small");
+    checkConv(shape, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax" }), "small");
+    checkConv(shape, style({ seed: 6, inputZeroPoint: 127, outputZeroPoint: -128, clamp: "relu", multiplierKind: "mixed" }), "small");
+    checkConv(shape, style({ seed: 7, clamp: "relu6", multiplierKind: "tiny", bias: "extreme", data: "extreme" }), "small");
+  });
+});
+
+describe("qs8Conv2d reads nothing past its input (input ending at the last byte of memory)", () => {
+  test.each([
+    { kind: "small", shape: conv({ inC: 1, outC: 4, inH: 9, inW: 9 }) },
+    { kind: "small", shape: conv({ inC: 3, outC: 4, kernelH: 1, kernelW: 9, inW: 12, padTop: 0, padBottom: 0 }) },
+    { kind: "gemm", shape: conv({ inC: 3, outC: 4 }) },
+    { kind: "depthwise", shape: conv({ inC: 11, outC: 11, groups: 11 }) },
+  ] as const)("$kind", ({ kind, shape }) => {
+    const params = convParams(shape, style({ seed: 3 }));
+    const input = int8Data(shape.batch * shape.inH * shape.inW * shape.inC, 4, "uniform");
+    const { outH, outW } = conv2dOutputHW(shape);
+    const mark = arena.mark();
+    try {
+      const packed = packQs8Conv2d(arena, params, { kind });
+      const output = arena.alloc("int8", shape.batch * outH * outW * shape.outC);
+      const scratch = arena.alloc("int8", qs8Conv2dScratchSize(packed, shape));
+      const memoryEnd = arena.kernels.memory.buffer.byteLength;
+      const rest = arena.alloc("int8", memoryEnd - Math.ceil(arena.mark() / 64) * 64);
+      expect(rest.ptr + rest.length).toBe(memoryEnd);
+      const inputBuffer = { ptr: memoryEnd - input.length, length: input.length, type: "int8" as const };
+      arena.view(inputBuffer).set(input);
+      qs8Conv2d(arena.kernels, packed, shape, inputBuffer, output, scratch);
+      expect(firstDifference(readInt8(arena, output), referenceQs8Conv2d(input, shape, params))).toBe(-1);
+    } finally {
+      arena.release(mark);
+    }
+  });
+});
+
 describe("qs8Conv2d rejects bad arguments before writing anything", () => {
   const shape = conv({ inC: 4, outC: 6, groups: 2 });
   const depthwiseShape = conv({ inC: 4, outC: 8, groups: 4 });
+
+  test("packQs8Conv2d: a kind that does not apply to the shape", () => {
+    const mark = arena.mark();
+    expect(() => packQs8Conv2d(arena, convParams(shape, style()), { kind: "small" })).toThrow(/kind 'small' does not apply/);
+    expect(() => packQs8Conv2d(arena, convParams(conv({ inC: 4, outC: 4 }), style()), { kind: "depthwise" })).toThrow(ShapeError);
+    expect(() => packQs8Conv2d(arena, convParams(conv({ inC: 4, outC: 4 }), style()), { kind: "small" })).toThrow(ShapeError);
+    expect(arena.mark()).toBe(mark);
+  });
 
   test.each([
     ["weights of the wrong length", { weights: new Int8Array(5) }, ShapeError],
@@ -200,8 +271,8 @@ describe("qs8Conv2d rejects bad arguments before writing anything", () => {
     ["output too small", "output", -1, RangeError],
     ["scratch too small", "scratch", -1, RangeError],
     ["input of type uint8", "input", "uint8", TypeError],
-  ] as const)("qs8Conv2d (%s), general and depthwise", (_name, role, change, error) => {
-    for (const packedShape of [shape, depthwiseShape]) {
+  ] as const)("qs8Conv2d (%s), general, few-taps and depthwise", (_name, role, change, error) => {
+    for (const packedShape of [shape, depthwiseShape, conv({ inC: 1, outC: 6 })]) {
       const mark = arena.mark();
       try {
         const packed = packQs8Conv2d(arena, convParams(packedShape, style()));
