@@ -65,7 +65,7 @@ function prepareInt8Conv(ctx: Parameters<OpFactory>[0], step: Extract<LoweredSte
   });
   const shapeOf = (b: BindContext) => conv2dShape(node, b.input(0).dims, dims);
   return {
-    kernel: dims[1] === 1 && attrInt(node, "group", 1) > 1 ? "qs8_dwconv2d" : "qs8_conv2d",
+    kernel: { depthwise: "qs8_conv2d_depthwise", small: "qs8_conv2d_small", gemm: "qs8_conv2d" }[packed.kind],
     scratchBytes: (b) => qs8Conv2dScratchSize(packed, shapeOf(b)),
     bind(b, scratch) {
       const shape = shapeOf(b);
