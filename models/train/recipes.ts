@@ -12,7 +12,7 @@ export interface Recipe {
 }
 
 export const RECIPES: Record<ModelName, Recipe> = {
-  simplenet: { epochs: 4, batchSize: 64, learningRate: 2e-3, warmupEpochs: 0 },
+  simplenet: { epochs: 10, batchSize: 64, learningRate: 2e-3, warmupEpochs: 0 },
   mlp: { epochs: 12, batchSize: 64, learningRate: 1e-3, warmupEpochs: 0 },
   resnet: { epochs: 6, batchSize: 64, learningRate: 3e-3, warmupEpochs: 0.5, augmentation: { maxShift: 2, horizontalFlip: true } },
 };
