@@ -70,7 +70,8 @@ const selected = args.models!.split(",").filter((m) => existsSync(join(modelsDir
 const runsPerModel = METHODS.length * BITS.length * GRANULARITIES.length + 1;
 const total = selected.length * runsPerModel + (selected.includes("mlp") ? 1 : 0);
 const bar = new cliProgress.SingleBar(
-  { format: "{bar} {value}/{total} | {model} {what} | {duration_formatted}", hideCursor: true, etaBuffer: 20 },
+  // Without a terminal (CI logs) the bar is printed as a line every few seconds.
+  { format: "{bar} {value}/{total} | {model} {what} | {duration_formatted}", hideCursor: true, etaBuffer: 20, noTTYOutput: true, notTTYSchedule: 5000 },
   cliProgress.Presets.shades_classic,
 );
 bar.start(total, 0, { model: "", what: "" });
