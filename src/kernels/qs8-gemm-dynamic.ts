@@ -8,15 +8,15 @@
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import type { KernelInstance } from "./module.js";
-import { requireDisjoint, requirePositiveInteger, requireSameInstance, roundUp } from "./qs8-common.js";
-import { qs8PairBlocksBytes, widenedTileBytes, writeQs8PairBlocks } from "./qs8-gemm.js";
+import { requireDisjoint, requirePositiveInteger, requireSameInstance } from "./qs8-common.js";
+import { chooseQs8GemmLayout, qs8GemmTileBytes, qs8PairBlocksBytes, writeQs8PairBlocks, type Qs8GemmLayout } from "./qs8-gemm-layout.js";
 
 type Ptr = number;
 
 export interface Qs8GemmDynamicExports {
   qs8_gemm_f32(
     input: Ptr, M: number, K: number, N: number, packed: Ptr, scratch: Ptr, output: Ptr,
-    inputZeroPoint: number, scales: Ptr, bias: Ptr,
+    inputZeroPoint: number, scales: Ptr, bias: Ptr, steps: number, weightOffset: number,
   ): void;
 }
 
@@ -32,8 +32,7 @@ export interface PackedQs8GemmDynamic {
   readonly kernels: KernelInstance;
   readonly N: number;
   readonly K: number;
-  /** K rounded up to a multiple of 8. */
-  readonly kPadded: number;
+  readonly layout: Qs8GemmLayout;
   /** ceil(N / 2) pair blocks; the first header field holds sum_k w[n, k] in lanes [c0, c1, c0, c1]. */
   readonly buffer: WasmBuffer;
 }
@@ -54,16 +53,17 @@ export function packQs8GemmDynamic(arena: WasmArena, params: Qs8GemmDynamicParam
     for (let k = 0; k < K; k++) sum += weights[n * K + k];
     rowSums[n] = sum;
   }
-  const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, K));
-  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, (ints, at, laneChannels) => {
+  const layout = chooseQs8GemmLayout(arena.kernels, weights, K);
+  const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, layout));
+  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, layout, (ints, at, laneChannels) => {
     laneChannels.forEach((c, lane) => (ints[at + lane] = c < 0 ? 0 : rowSums[c]));
   });
-  return { kernels: arena.kernels, N, K, kPadded: roundUp(K, 8), buffer };
+  return { kernels: arena.kernels, N, K, layout, buffer };
 }
 
 /** int8 scratch elements qs8GemmDequantize needs for M rows. */
 export function qs8GemmDequantizeScratchSize(packed: PackedQs8GemmDynamic, M: number): number {
-  return widenedTileBytes("qs8GemmDequantizeScratchSize", packed.kPadded, M);
+  return qs8GemmTileBytes("qs8GemmDequantizeScratchSize", packed.layout, M);
 }
 
 /**
@@ -100,5 +100,6 @@ export function qs8GemmDequantize(
   requireDisjoint(kernel, { output, scratch }, { input, scales, packed: packed.buffer, ...(bias === null ? {} : { bias }) });
   kernels.exports.qs8_gemm_f32(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr, inputZeroPoint, scales.ptr, bias === null ? 0 : bias.ptr,
+    packed.layout.steps, packed.layout.weightOffset,
   );
 }

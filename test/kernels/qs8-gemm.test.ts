@@ -6,7 +6,9 @@ import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize, type Qs8GemmParams } from "..
 import { referenceQs8Gemm } from "../../src/reference/qs8-gemm.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
-import { firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, type QuantStyle } from "../helpers/qs8.js";
+import {
+  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, weightData, type QuantStyle,
+} from "../helpers/qs8.js";
 
 let arena: WasmArena;
 beforeAll(async () => {
@@ -14,7 +16,7 @@ beforeAll(async () => {
 });
 
 function gemmParams(N: number, K: number, quant: QuantStyle): Qs8GemmParams {
-  return { weights: int8Data(N * K, quant.seed + 1, quant.data), N, K, ...makeRequant(quant, N, K) };
+  return { weights: weightData(N * K, quant.seed + 1, quant), N, K, ...makeRequant(quant, N, K) };
 }
 
 /** Packs, runs qs8Gemm between guard bytes and compares with the reference; restores the arena. */
@@ -77,10 +79,35 @@ describe("qs8Gemm matches the scalar reference bit for bit", () => {
     }
   });
 
+  test.each([
+    { name: "7-bit weights", weights: { bits: 7, shifted: false } },
+    { name: "7-bit weights shifted to [-1, 126]", weights: { bits: 7, shifted: true } },
+    { name: "6-bit weights", weights: { bits: 6, shifted: false } },
+    { name: "4-bit weights shifted", weights: { bits: 4, shifted: true } },
+    { name: "2-bit weights", weights: { bits: 2, shifted: false } },
+  ] as const)("$name (the relaxed build's relaxed layouts)", ({ weights }) => {
+    for (const [M, N, K] of [[1, 1, 1], [5, 3, 17], [4, 8, 64], [9, 13, 100], [3, 5, 33]]) {
+      checkGemm(M, N, K, style({ weights, seed: M * N + K }));
+      checkGemm(M, N, K, style({ weights, seed: K, data: "extreme", inputZeroPoint: -128, multiplierKind: "mixed", bias: "extreme" }));
+    }
+  });
+
   test("larger shapes: many row tiles and channel blocks, K in the hundreds", () => {
     checkGemm(67, 45, 300, style({ seed: 1 }));
     checkGemm(16, 64, 517, style({ seed: 2, multiplierKind: "mixed" }));
     checkGemm(3, 129, 1000, style({ seed: 3, clamp: "relu6" }));
+    checkGemm(21, 30, 777, style({ seed: 4, weights: { bits: 6, shifted: false } }));
+    checkGemm(13, 17, 301, style({ seed: 5, weights: { bits: 7, shifted: true } }));
+  });
+
+  test("packs the relaxed layouts exactly where the build and the weight window allow", () => {
+    const relaxed = arena.kernels.build === "relaxed";
+    for (const [bits, steps] of [[8, 0], [7, 1], [6, 2], [3, 2]] as const) {
+      const mark = arena.mark();
+      const packed = packQs8Gemm(arena, gemmParams(4, 40, style({ weights: { bits, shifted: false } })));
+      expect(packed.layout.steps, `${bits}-bit weights`).toBe(relaxed ? steps : 0);
+      arena.release(mark);
+    }
   });
 });
 
