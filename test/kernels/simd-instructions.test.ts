@@ -24,11 +24,11 @@ const KERNELS: readonly { exportName: string; instructions: readonly string[] }[
   { exportName: "qs8_add", instructions: ["i64x2.extmul_low_i32x4_s"] },
 ];
 
-/** The relaxed build's int8 GEMM loops: relaxed int16 dot products widened pairwise, never the add form. */
+/** The relaxed build's int8 GEMM loops: relaxed int16 dot products (widened by i32x4.dot_i16x8_s), never the add form. */
 const RELAXED_KERNELS: readonly { exportName: string; instructions: readonly string[] }[] = [
-  { exportName: "qs8_gemm", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.extadd_pairwise_i16x8_s", "i32x4.dot_i16x8_s"] },
-  { exportName: "qs8_gemm_f32", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.extadd_pairwise_i16x8_s", "i32x4.dot_i16x8_s"] },
-  { exportName: "qs8_conv2d", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.extadd_pairwise_i16x8_s", "i32x4.dot_i16x8_s"] },
+  { exportName: "qs8_gemm", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
+  { exportName: "qs8_gemm_f32", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
+  { exportName: "qs8_conv2d", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
 ];
 
 interface WatModule {
