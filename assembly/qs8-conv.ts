@@ -11,7 +11,7 @@
 // taps to four channels, so K pads only to even and the gather is shared by all channels. Packed
 // weights, per group of 4 output channels (lane i is channel 4g + i):
 //
-//   block = header (SMALL_HEADER bytes: 7 requantization fields x 4 int32 lanes)
+//   block = header (SMALL_HEADER bytes: 9 requantization fields x 4 lanes)
 //         | ceil(K / 2) tap pairs x 4 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (16 bytes)
 //
 // with taps in im2col order (ky, kx, ci).
@@ -20,7 +20,7 @@
 // channels, two taps per i32x4.dot_i16x8_s (the inputs of taps t and t+1 interleaved as int16
 // pairs). Packed weights, for each multiplier index j and each block of 8 input channels:
 //
-//   block = header (DW_HEADER bytes: 7 requantization fields x 8 int32 lanes)
+//   block = header (DW_HEADER bytes: 9 requantization fields x 8 lanes)
 //         | ceil(T / 2) tap pairs x 8 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (32 bytes)
 //
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
@@ -30,7 +30,7 @@ import {
 } from "./qs8-microkernel";
 import { gemmRowBytes, gemmRowsStart } from "./qs8-gemm";
 
-const SMALL_HEADER: usize = 112;
+const SMALL_HEADER: usize = 144;
 const SMALL_FIELD_STRIDE: usize = 16;
 /** Bytes of packed int16 weights per tap pair and group of 4 output channels. */
 const SMALL_PAIR_BYTES: usize = 16;
@@ -38,7 +38,7 @@ const SMALL_PAIR_BYTES: usize = 16;
 const SMALL_TILE_PIXELS = 4;
 const DW_LANES = 8;
 /** Bytes of the per-block requantization header of the depthwise packing. */
-const DW_HEADER: usize = 224;
+const DW_HEADER: usize = 288;
 const DW_FIELD_STRIDE: usize = 32;
 /** Bytes of packed int16 weights per tap pair and block of 8 channels. */
 const DW_PAIR_BYTES: usize = 32;

@@ -8,7 +8,7 @@
 //   block = header (QS8_PAIR_HEADER bytes) | kPadded/8 groups of [8 weights of channel 0 | 8 of channel 1]
 //
 // so the loop reads them sequentially and widens them with v128.load8x8_s. Padded weights are 0.
-// The header holds the channels' requantization constants (see requantizeAccumulators) as seven
+// The header holds the channels' requantization constants (see requantizeAccumulators) as nine
 // i32x4 vectors with lanes [c0, c1, c0, c1], matching the reduced 2x2 (rows x channels) quads.
 // Blocks for f32 output (dynamic quantization) use only the first field: the weights' row sums.
 //
@@ -30,8 +30,8 @@
 // sum_k x * (w + o) - o * sum_k x.
 // (Four steps for B <= 31 measured slower than two on V8 11.3: register pressure.)
 
-/** Bytes of the per-pair constants at the head of each packed GEMM block: 7 fields of 16 bytes. */
-export const QS8_PAIR_HEADER: usize = 112;
+/** Bytes of the per-pair constants at the head of each packed GEMM block: 9 fields of 16 bytes. */
+export const QS8_PAIR_HEADER: usize = 144;
 /** Byte distance between two fields of a requantization header (one i32x4 each). */
 const PAIR_FIELD_STRIDE: usize = 16;
 /** Rows of a qs8_gemm_4x2 tile. */
@@ -47,22 +47,13 @@ function highHalves(a: v128, b: v128): v128 {
 }
 
 /**
- * clamp(multiplyByQuantizedMultiplier(acc + init, M0, shift) + Z_y, qmin, qmax) on four lanes,
- * bit-exact with fixedpoint.ts (the register form of qs8_requantize). The per-lane constants are
- * precomputed at pack time and read as seven i32x4 fields, `stride` bytes apart, from `params`:
- *   0 init      accumulator start (bias - Z_x * sum of weights)
- *   1 leftPow   2^max(shift, 0)                   (the left shift, wrapping like int32)
- *   2 m0        M0 in [0, 2^31)
- *   3 pow       2^(31 - e) for e = max(-shift, 0) >= 1; unused when e = 0
- *   4 exact     -1 where e = 0 (no right shift), else 0
- *   5 mask      2^e - 1
- *   6 halfMask  mask >> 1
- * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ * clamp(multiplyByQuantizedMultiplier(x, M0, shift) + Z_y, qmin, qmax) on four lanes of
+ * x = (acc + init) * 2^max(shift, 0) (wrapping), exactly as fixedpoint.ts computes it: the slow
+ * path of requantizeAccumulators (field numbers as there).
  */
 // @ts-ignore: decorator
 @inline
-export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
-  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+function requantizeExactly(x: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
   const m0 = v128.load(params + stride * 2);
   // saturatingRoundingDoublingHighMul = floor((x*M0 + 2^30) / 2^31) = high32(2*x*M0 + 2^31); M0 >= 0
   // keeps |x*M0| < 2^62, so nothing overflows and the saturating case cannot occur.
@@ -83,6 +74,42 @@ export function requantizeAccumulators(acc: v128, params: usize, stride: usize, 
   const remainder = v128.and(high, v128.load(params + stride * 5));
   const threshold = i32x4.sub(v128.load(params + stride * 6), i32x4.shr_s(high, 31));
   const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
+  return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
+}
+
+/**
+ * clamp(multiplyByQuantizedMultiplier(acc + init, M0, shift) + Z_y, qmin, qmax) on four lanes,
+ * bit-exact with fixedpoint.ts (the register form of qs8_requantize). The per-lane constants are
+ * precomputed at pack time and read as nine fields of four lanes, `stride` bytes apart, from `params`:
+ *   0 init      accumulator start (bias - Z_x * sum of weights)
+ *   1 leftPow   2^max(shift, 0)                   (the left shift, wrapping like int32)
+ *   2 m0        M0 in [0, 2^31)
+ *   3 pow       2^(31 - e) for e = max(-shift, 0) >= 1; unused when e = 0
+ *   4 exact     -1 where e = 0 (no right shift), else 0
+ *   5 mask      2^e - 1
+ *   6 halfMask  mask >> 1
+ *   7 scale     f32: M0 * 2^(-31 - e), rounded to f32
+ *   8 margin    f32: 2^-12, plus 2^-(e + 1) when e >= 1
+ * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ *
+ * Fast path. With V = x * M0 / 2^(31 + e) (x = (acc + init) * 2^max(shift, 0)), the exact result is
+ * RHAZ(h / 2^e), h = floor(V * 2^e + 1/2), and |h / 2^e - V| <= 2^-(e + 1) (for e = 0 the result is
+ * h = floor(V + 1/2) itself). v = f32(x) * scale carries three f32 roundings, so |v - V| <=
+ * 3 * 2^-24 * |V| < 2^-12 while |V| < 1024 (larger |V| clamp alike either way). Unless some lane's v
+ * lies within `margin` of a half-integer, V and h / 2^e fall in the same interval (k - 1/2, k + 1/2)
+ * as v, so the result is k = nearest(v): a few f32 operations instead of two 64-bit multiplies.
+ * Otherwise (rarely, unless e is small) the four lanes take the exact path.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
+  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+  const v = f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(params + stride * 7));
+  const distance = f32x4.abs(f32x4.sub(f32x4.sub(v, f32x4.floor(v)), f32x4.splat(0.5)));
+  if (v128.any_true(f32x4.le(distance, v128.load(params + stride * 8)))) {
+    return requantizeExactly(x, params, stride, zeroPoint, lowest, highest);
+  }
+  const rounded = i32x4.trunc_sat_f32x4_s(f32x4.nearest(v));
   return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
 }
 

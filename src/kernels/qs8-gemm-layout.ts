@@ -1,14 +1,14 @@
 // The packed weight layouts of the int8 GEMM micro-kernels (assembly/qs8-microkernel.ts), shared by
 // qs8_gemm, qs8_gemm_f32 and the im2col convolution: blocks of two output channels, each a
-// 112-byte header (requantization fields, or row sums) followed by the channels' weights.
+// 144-byte header (requantization fields, or row sums) followed by the channels' weights.
 //   plain   (every build): rows widened to int16; weights int8 in groups of 8 per channel.
 //   relaxed (build "relaxed", weights within a 7-bit window w + o in [0, B], B <= 127): rows stay
 //           int8; weight bytes w + o in groups of 16 per channel, for i16x8.relaxed_dot_i8x16_i7x16_s.
 import type { KernelInstance } from "./module.js";
 import { requirePositiveInteger, roundUp } from "./qs8-common.js";
 
-/** Must equal QS8_PAIR_HEADER in assembly/qs8-microkernel.ts: 7 fields x 4 int32 lanes. */
-const PAIR_HEADER_BYTES = 112;
+/** Must equal QS8_PAIR_HEADER in assembly/qs8-microkernel.ts: 9 fields x 4 lanes. */
+const PAIR_HEADER_BYTES = 144;
 /** QS8_RELAXED_PREFIX: the relaxed rows' int32 corrections before them in the scratch. */
 const RELAXED_PREFIX_BYTES = 16;
 /** Rows of the GEMM register tile (QS8_TILE_ROWS in assembly). */

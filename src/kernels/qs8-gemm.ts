@@ -45,7 +45,7 @@ export interface PackedQs8Gemm {
   readonly buffer: WasmBuffer;
 }
 
-/** The header writer of requantizing blocks: requantizeAccumulators' seven fields per lane. */
+/** The header writer of requantizing blocks: requantizeAccumulators' nine fields per lane. */
 export function requantHeader(init: Int32Array, multiplier: Int32Array, shift: Int32Array): PairHeaderWriter {
   return (ints, at, laneChannels) => writeRequantFields(ints, at, 4, laneChannels, init, multiplier, shift);
 }

@@ -100,6 +100,46 @@ describe("qs8Gemm matches the scalar reference bit for bit", () => {
     checkGemm(13, 17, 301, style({ seed: 5, weights: { bits: 7, shifted: true } }));
   });
 
+  // K = 1, w = 1, Z_x = 0: acc = bias[n] + x[m], so each channel sees the 256 accumulators around
+  // its bias, which is put where M0 * 2^(shift - 31) * acc crosses k + 1/2: the requantization's
+  // rounding ties, where a fast approximate path must hand over to the exact one.
+  test.prop(
+    [
+      fc.array(
+        fc.record({
+          multiplier: fc.oneof(fc.integer({ min: 2 ** 30, max: 2 ** 31 - 1 }), fc.constantFrom(2 ** 30, 2 ** 31 - 1)),
+          shift: fc.oneof(fc.integer({ min: -24, max: 4 }), fc.constantFrom(0, -1, -2, 1)),
+          k: fc.integer({ min: -120, max: 120 }),
+        }),
+        { minLength: 1, maxLength: 9 },
+      ),
+      fc.integer({ min: -3, max: 3 }),
+    ],
+    { numRuns: 1000 },
+  )("near every kind of rounding tie", (channels, nudge) => {
+    const N = channels.length;
+    const bias = Int32Array.from(channels, ({ multiplier, shift, k }) => {
+      const tie = ((k + 0.5) * 2 ** (31 - shift)) / multiplier;
+      return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(tie) + nudge));
+    });
+    const params: Qs8GemmParams = {
+      weights: new Int8Array(N).fill(1), N, K: 1, bias, inputZeroPoint: 0,
+      multiplier: Int32Array.from(channels, (c) => c.multiplier), shift: Int32Array.from(channels, (c) => c.shift),
+      outputZeroPoint: 0, qmin: -128, qmax: 127,
+    };
+    const input = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    const mark = arena.mark();
+    try {
+      const packed = packQs8Gemm(arena, params);
+      const output = arena.alloc("int8", 256 * N);
+      qs8Gemm(arena.kernels, packed, int8Buffer(arena, input), 256, output, arena.alloc("int8", qs8GemmScratchSize(packed, 256)));
+      const mismatch = firstDifference(readInt8(arena, output), referenceQs8Gemm(input, 256, params));
+      expect(mismatch, `first mismatch at row ${Math.floor(mismatch / N)}, channel ${mismatch % N}`).toBe(-1);
+    } finally {
+      arena.release(mark);
+    }
+  });
+
   test("packs the relaxed layouts exactly where the build and the weight window allow", () => {
     const relaxed = arena.kernels.build === "relaxed";
     for (const [bits, steps] of [[8, 0], [7, 1], [6, 2], [3, 2]] as const) {
