@@ -28,7 +28,7 @@ import {
   QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
   requantizeAccumulators, widenRow,
 } from "./qs8-microkernel";
-import { gemmRowBytes, gemmRowsStart } from "./qs8-gemm";
+import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
 const SMALL_HEADER: usize = 144;
 const SMALL_FIELD_STRIDE: usize = 16;
@@ -63,24 +63,18 @@ function fillBytes(dst: usize, value: i32, n: i32): void {
 }
 
 /**
- * Writes the im2col row of output pixel `pixel` (flattened over batch, outH, outW) for channel
- * group `group` at `dst`, padded with zeros to `paddedLength` values: int16 values when `wide`,
- * else int8 values (then returns their sum, for the relaxed layout's correction; else 0).
+ * Writes the im2col row of the output pixel whose receptive field starts at (iy0, ix0) of `image`
+ * (already offset to the channel group) at `dst`, padded with zeros to `paddedLength` values: int16
+ * values when `wide`, else int8 values (then returns their sum, for the relaxed layout's
+ * correction; else 0).
  */
 // @ts-ignore: decorator
 @inline
 function im2colRow(
-  dst: usize, input: usize, pixel: i32, group: i32,
-  inH: i32, inW: i32, inC: i32, inCPerGroup: i32, outH: i32, outW: i32,
-  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
-  padTop: i32, padLeft: i32, inputZeroPoint: i32, paddedLength: i32, wide: bool,
+  dst: usize, image: usize, iy0: i32, ix0: i32,
+  inH: i32, inW: i32, inC: i32, inCPerGroup: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, paddedLength: i32, wide: bool,
 ): i32 {
-  const ox = pixel % outW;
-  const rest = pixel / outW;
-  const oy = rest % outH;
-  const image = input + <usize>(rest / outH) * <usize>inH * <usize>inW * <usize>inC + <usize>(group * inCPerGroup);
-  const iy0 = oy * strideH - padTop;
-  const ix0 = ox * strideW - padLeft;
   const elementShift: usize = wide ? 1 : 0;
   const tapBytes = <usize>inCPerGroup << elementShift;
   // A whole kernel row is one contiguous run of input when taps are adjacent and inside the image.
@@ -128,27 +122,26 @@ function im2colRow(
 }
 
 /**
- * Gathers tile row `r` (output pixel `pixel`) into the scratch in the GEMM layout of `steps`
- * (see prepareRow in qs8-gemm.ts).
+ * Gathers tile row `r` (the output pixel whose receptive field starts at (iy0, ix0) of `image`) into
+ * the scratch in the GEMM layout of `steps` (see prepareRow in qs8-gemm.ts).
  */
 // @ts-ignore: decorator
 @inline
 function gatherRow(
-  scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32, input: usize, pixel: i32, group: i32,
-  inH: i32, inW: i32, inC: i32, inCPerGroup: i32, outH: i32, outW: i32,
-  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
-  padTop: i32, padLeft: i32, inputZeroPoint: i32,
+  scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32, image: usize, iy0: i32, ix0: i32,
+  inH: i32, inW: i32, inC: i32, inCPerGroup: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32,
 ): void {
   const row = gemmRowsStart(scratch, steps) + <usize>r * rowBytes;
   if (steps == 0) {
     im2colRow(
-      row, input, pixel, group, inH, inW, inC, inCPerGroup, outH, outW, kernelH, kernelW, strideH, strideW,
-      dilationH, dilationW, padTop, padLeft, inputZeroPoint, <i32>(rowBytes >> 1), true,
+      row, image, iy0, ix0, inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
+      <i32>(rowBytes >> 1), true,
     );
   } else {
     const sum = im2colRow(
-      row, input, pixel, group, inH, inW, inC, inCPerGroup, outH, outW, kernelH, kernelW, strideH, strideW,
-      dilationH, dilationW, padTop, padLeft, inputZeroPoint, <i32>rowBytes, false,
+      row, image, iy0, ix0, inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
+      <i32>rowBytes, false,
     );
     store<i32>(scratch + (<usize>r << 2), -weightOffset * sum);
   }
@@ -168,31 +161,43 @@ export function qs8_conv2d(
   inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32, steps: i32, weightOffset: i32,
 ): void {
   if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
+  // A pointwise convolution over the whole image is a GEMM on the NHWC input as it lies.
+  if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && groups == 1 && outH == inH && outW == inW) {
+    qs8_gemm(input, batch * inH * inW, inC, outC, packed, scratch, output, outputZeroPoint, qmin, qmax, steps, weightOffset);
+    return;
+  }
   const inCPerGroup = inC / groups;
   const outCPerGroup = outC / groups;
   const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, steps);
   const rows = gemmRowsStart(scratch, steps);
   const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps));
+  const imageBytes = <usize>inH * <usize>inW * <usize>inC;
   const pixels = batch * outH * outW;
   for (let g = 0; g < groups; g++) {
     const blocks = packed + <usize>g * groupBytes;
     const out = output + <usize>(g * outCPerGroup);
-    let p = 0;
-    for (; p + QS8_TILE_ROWS <= pixels; p += QS8_TILE_ROWS) {
-      for (let r = 0; r < QS8_TILE_ROWS; r++) {
+    const groupInput = input + <usize>(g * inCPerGroup);
+    // The next pixel to gather, as (image, oy, ox): counters, not divisions per pixel.
+    let b = 0, oy = 0, ox = 0;
+    for (let p = 0; p < pixels; ) {
+      const count = pixels - p >= QS8_TILE_ROWS ? QS8_TILE_ROWS : 1;
+      for (let r = 0; r < count; r++) {
         gatherRow(
-          scratch, r, rowBytes, steps, weightOffset, input, p + r, g, inH, inW, inC, inCPerGroup, outH, outW,
-          kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint,
+          scratch, r, rowBytes, steps, weightOffset, groupInput + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft,
+          inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
         );
+        if (++ox == outW) {
+          ox = 0;
+          if (++oy == outH) {
+            oy = 0;
+            b++;
+          }
+        }
       }
-      qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, <usize>outC, outputZeroPoint, qmin, qmax, steps);
-    }
-    for (; p < pixels; p++) {
-      gatherRow(
-        scratch, 0, rowBytes, steps, weightOffset, input, p, g, inH, inW, inC, inCPerGroup, outH, outW,
-        kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint,
-      );
-      qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, outputZeroPoint, qmin, qmax, steps);
+      const o = out + <usize>p * <usize>outC;
+      if (count == QS8_TILE_ROWS) qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax, steps);
+      else qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, steps);
+      p += count;
     }
   }
 }

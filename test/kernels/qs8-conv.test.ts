@@ -115,6 +115,8 @@ describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for b
     { name: "groups 2, not depthwise", shape: conv({ inC: 6, outC: 4, groups: 2 }) },
     { name: "groups 3 with odd channels per group", shape: conv({ inC: 9, outC: 9, groups: 3 }) },
     { name: "pointwise 1x1, many channels", shape: conv({ inC: 37, outC: 19, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "pointwise 1x1, batch 2 (one GEMM over both images)", shape: conv({ batch: 2, inC: 40, outC: 9, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "pointwise 1x1 with bottom/right padding (not a plain GEMM)", shape: conv({ inC: 40, outC: 5, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 1, padRight: 2 }) },
     { name: "batch 3", shape: conv({ batch: 3, inH: 4, inW: 4 }) },
     { name: "K = 16 exactly (no K tail)", shape: conv({ inC: 4, kernelH: 2, kernelW: 2, outC: 6 }) },
     { name: "larger: 16 -> 24 channels, 3x3, 12x12", shape: conv({ inC: 16, outC: 24, inH: 12, inW: 12 }) },
