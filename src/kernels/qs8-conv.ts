@@ -267,6 +267,12 @@ function requireSame(kernel: string, key: string, actual: number, packed: number
   if (actual !== packed) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${packed}`);
 }
 
+/** The GEMM layout of weights packed for kind "gemm" (packQs8Conv2d always records it there). */
+function gemmLayoutOf(packed: PackedQs8Conv2d): Qs8GemmLayout {
+  if (packed.gemmLayout === null) throw new TypeError(`weights packed for kind '${packed.kind}' have no GEMM layout`);
+  return packed.gemmLayout;
+}
+
 /** int8 scratch elements qs8Conv2d needs for `shape`. */
 export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape): number {
   requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
@@ -275,7 +281,7 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   // Four pixels' int16 tap pairs, and slack for the gather's 8-value blocks.
   if (packed.kind === "small") return TILE_ROWS * 4 * Math.ceil((taps * packed.inCPerGroup) / 2) + 16;
   const { outH, outW } = conv2dOutputHW(shape);
-  return qs8GemmTileBytes("qs8Conv2dScratchSize", packed.gemmLayout!, shape.batch * outH * outW);
+  return qs8GemmTileBytes("qs8Conv2dScratchSize", gemmLayoutOf(packed), shape.batch * outH * outW);
 }
 
 /** NHWC int8 convolution: input [batch, inH, inW, inC], output [batch, outH, outW, outC]. */
@@ -313,7 +319,7 @@ export function qs8Conv2d(
   } else {
     kernels.exports.qs8_conv2d(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, packed.gemmLayout!.steps, packed.gemmLayout!.weightOffset,
+      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).steps, gemmLayoutOf(packed).weightOffset,
     );
   }
 }
