@@ -11,7 +11,7 @@
 // taps to four channels, so K pads only to even and the gather is shared by all channels. Packed
 // weights, per group of 4 output channels (lane i is channel 4g + i):
 //
-//   block = header (SMALL_HEADER bytes: 7 requantization fields x 4 int32 lanes)
+//   block = header (SMALL_HEADER bytes: 9 requantization fields x 4 lanes)
 //         | ceil(K / 2) tap pairs x 4 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (16 bytes)
 //
 // with taps in im2col order (ky, kx, ci).
@@ -20,16 +20,17 @@
 // channels, two taps per i32x4.dot_i16x8_s (the inputs of taps t and t+1 interleaved as int16
 // pairs). Packed weights, for each multiplier index j and each block of 8 input channels:
 //
-//   block = header (DW_HEADER bytes: 7 requantization fields x 8 int32 lanes)
+//   block = header (DW_HEADER bytes: 9 requantization fields x 8 lanes)
 //         | ceil(T / 2) tap pairs x 8 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (32 bytes)
 //
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
 import {
-  QS8_TILE_ROWS, fillRow, narrowToBytes, qs8PairBlockBytes, qs8_gemm_1x2, qs8_gemm_4x2,
+  QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
   requantizeAccumulators, widenRow,
 } from "./qs8-microkernel";
+import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
-const SMALL_HEADER: usize = 112;
+const SMALL_HEADER: usize = 144;
 const SMALL_FIELD_STRIDE: usize = 16;
 /** Bytes of packed int16 weights per tap pair and group of 4 output channels. */
 const SMALL_PAIR_BYTES: usize = 16;
@@ -37,95 +38,166 @@ const SMALL_PAIR_BYTES: usize = 16;
 const SMALL_TILE_PIXELS = 4;
 const DW_LANES = 8;
 /** Bytes of the per-block requantization header of the depthwise packing. */
-const DW_HEADER: usize = 224;
+const DW_HEADER: usize = 288;
 const DW_FIELD_STRIDE: usize = 32;
 /** Bytes of packed int16 weights per tap pair and block of 8 channels. */
 const DW_PAIR_BYTES: usize = 32;
 
+/** Copies n int8 values (16 at a time, then one by one: never reads past src + n). */
+// @ts-ignore: decorator
+@inline
+function copyBytes(dst: usize, src: usize, n: i32): void {
+  let k = 0;
+  for (; k + 16 <= n; k += 16) v128.store(dst + <usize>k, v128.load(src + <usize>k));
+  for (; k < n; k++) store<i8>(dst + <usize>k, load<i8>(src + <usize>k));
+}
+
+/** Writes n int8 copies of value. */
+// @ts-ignore: decorator
+@inline
+function fillBytes(dst: usize, value: i32, n: i32): void {
+  const splat = i8x16.splat(<i8>value);
+  let k = 0;
+  for (; k + 16 <= n; k += 16) v128.store(dst + <usize>k, splat);
+  for (; k < n; k++) store<i8>(dst + <usize>k, <i8>value);
+}
+
 /**
- * Writes the im2col row of output pixel `pixel` (flattened over batch, outH, outW) for channel
- * group `group` at `dst` as kPadded int16 values.
+ * Writes the im2col row of the output pixel whose receptive field starts at (iy0, ix0) of `image`
+ * (already offset to the channel group) at `dst`, padded with zeros to `paddedLength` values: int16
+ * values when `wide`, else int8 values (then returns their sum, for the relaxed layout's
+ * correction; else 0).
  */
 // @ts-ignore: decorator
 @inline
 function im2colRow(
-  dst: usize, input: usize, pixel: i32, group: i32,
-  inH: i32, inW: i32, inC: i32, inCPerGroup: i32, outH: i32, outW: i32,
-  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
-  padTop: i32, padLeft: i32, inputZeroPoint: i32, kPadded: i32,
-): void {
-  const ox = pixel % outW;
-  const rest = pixel / outW;
-  const oy = rest % outH;
-  const image = input + <usize>(rest / outH) * <usize>inH * <usize>inW * <usize>inC + <usize>(group * inCPerGroup);
-  const iy0 = oy * strideH - padTop;
-  const ix0 = ox * strideW - padLeft;
-  const tapBytes = <usize>inCPerGroup << 1;
+  dst: usize, image: usize, iy0: i32, ix0: i32,
+  inH: i32, inW: i32, inC: i32, inCPerGroup: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, paddedLength: i32, wide: bool,
+): i32 {
+  const elementShift: usize = wide ? 1 : 0;
+  const tapBytes = <usize>inCPerGroup << elementShift;
   // A whole kernel row is one contiguous run of input when taps are adjacent and inside the image.
   const rowRun = dilationW == 1 && inCPerGroup == inC && ix0 >= 0 && ix0 + kernelW <= inW;
   let d = dst;
   for (let ky = 0; ky < kernelH; ky++) {
     const iy = iy0 + ky * dilationH;
     if (iy < 0 || iy >= inH) {
-      fillRow(d, kernelW * inCPerGroup, inputZeroPoint);
+      if (wide) fillRow(d, kernelW * inCPerGroup, inputZeroPoint);
+      else fillBytes(d, inputZeroPoint, kernelW * inCPerGroup);
       d += tapBytes * <usize>kernelW;
       continue;
     }
     const line = image + <usize>iy * <usize>inW * <usize>inC;
     if (rowRun) {
-      widenRow(line + <usize>ix0 * <usize>inC, kernelW * inC, d, kernelW * inC);
+      if (wide) widenRow(line + <usize>ix0 * <usize>inC, kernelW * inC, d, kernelW * inC);
+      else copyBytes(d, line + <usize>ix0 * <usize>inC, kernelW * inC);
       d += tapBytes * <usize>kernelW;
       continue;
     }
     for (let kx = 0; kx < kernelW; kx++) {
       const ix = ix0 + kx * dilationW;
-      if (ix < 0 || ix >= inW) fillRow(d, inCPerGroup, inputZeroPoint);
-      else widenRow(line + <usize>ix * <usize>inC, inCPerGroup, d, inCPerGroup);
+      if (ix < 0 || ix >= inW) {
+        if (wide) fillRow(d, inCPerGroup, inputZeroPoint);
+        else fillBytes(d, inputZeroPoint, inCPerGroup);
+      } else if (wide) {
+        widenRow(line + <usize>ix * <usize>inC, inCPerGroup, d, inCPerGroup);
+      } else {
+        copyBytes(d, line + <usize>ix * <usize>inC, inCPerGroup);
+      }
       d += tapBytes;
     }
   }
   const K = kernelH * kernelW * inCPerGroup;
-  for (let k = K; k < kPadded; k++) store<i16>(dst + (<usize>k << 1), 0);
+  if (wide) {
+    for (let k = K; k < paddedLength; k++) store<i16>(dst + (<usize>k << 1), 0);
+    return 0;
+  }
+  fillBytes(dst + <usize>K, 0, paddedLength - K);
+  let sums = i32x4.splat(0);
+  for (let k = 0; k < paddedLength; k += 16) {
+    sums = i32x4.add(sums, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(dst + <usize>k))));
+  }
+  return i32x4.extract_lane(sums, 0) + i32x4.extract_lane(sums, 1) + i32x4.extract_lane(sums, 2) + i32x4.extract_lane(sums, 3);
+}
+
+/**
+ * Gathers tile row `r` (the output pixel whose receptive field starts at (iy0, ix0) of `image`) into
+ * the scratch in the GEMM layout of `steps` (see prepareRow in qs8-gemm.ts).
+ */
+// @ts-ignore: decorator
+@inline
+function gatherRow(
+  scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32, image: usize, iy0: i32, ix0: i32,
+  inH: i32, inW: i32, inC: i32, inCPerGroup: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32,
+): void {
+  const row = gemmRowsStart(scratch, steps) + <usize>r * rowBytes;
+  if (steps == 0) {
+    im2colRow(
+      row, image, iy0, ix0, inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
+      <i32>(rowBytes >> 1), true,
+    );
+  } else {
+    const sum = im2colRow(
+      row, image, iy0, ix0, inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
+      <i32>rowBytes, false,
+    );
+    store<i32>(scratch + (<usize>r << 2), -weightOffset * sum);
+  }
 }
 
 /**
  * General int8 convolution. input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC],
  * `packed` from packQs8Conv2d (per group: ceil(outC/groups / 2) GEMM blocks over
- * K = kernelH * kernelW * inC/groups), scratch of 4 * 2 * roundUp(K, 8) bytes
- * (2 * roundUp(K, 8) when batch * outH * outW < 4).
+ * K = kernelH * kernelW * inC/groups, in the layout of `steps` as for qs8_gemm), scratch of 4 rows
+ * (1 when batch * outH * outW < 4) of gemmRowBytes(K, steps) (+ QS8_RELAXED_PREFIX relaxed).
  */
 export function qs8_conv2d(
   input: usize, output: usize, packed: usize, scratch: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
   padTop: i32, padLeft: i32, groups: i32,
-  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32, steps: i32, weightOffset: i32,
 ): void {
+  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
+  // A pointwise convolution over the whole image is a GEMM on the NHWC input as it lies.
+  if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && groups == 1 && outH == inH && outW == inW) {
+    qs8_gemm(input, batch * inH * inW, inC, outC, packed, scratch, output, outputZeroPoint, qmin, qmax, steps, weightOffset);
+    return;
+  }
   const inCPerGroup = inC / groups;
   const outCPerGroup = outC / groups;
-  const kPadded = (kernelH * kernelW * inCPerGroup + 7) & ~7;
-  const rowBytes = <usize>kPadded << 1;
-  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * qs8PairBlockBytes(kPadded);
+  const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, steps);
+  const rows = gemmRowsStart(scratch, steps);
+  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps));
+  const imageBytes = <usize>inH * <usize>inW * <usize>inC;
   const pixels = batch * outH * outW;
   for (let g = 0; g < groups; g++) {
     const blocks = packed + <usize>g * groupBytes;
     const out = output + <usize>(g * outCPerGroup);
-    let p = 0;
-    for (; p + QS8_TILE_ROWS <= pixels; p += QS8_TILE_ROWS) {
-      for (let r = 0; r < QS8_TILE_ROWS; r++) {
-        im2colRow(
-          scratch + <usize>r * rowBytes, input, p + r, g, inH, inW, inC, inCPerGroup, outH, outW,
-          kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, kPadded,
+    const groupInput = input + <usize>(g * inCPerGroup);
+    // The next pixel to gather, as (image, oy, ox): counters, not divisions per pixel.
+    let b = 0, oy = 0, ox = 0;
+    for (let p = 0; p < pixels; ) {
+      const count = pixels - p >= QS8_TILE_ROWS ? QS8_TILE_ROWS : 1;
+      for (let r = 0; r < count; r++) {
+        gatherRow(
+          scratch, r, rowBytes, steps, weightOffset, groupInput + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft,
+          inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
         );
+        if (++ox == outW) {
+          ox = 0;
+          if (++oy == outH) {
+            oy = 0;
+            b++;
+          }
+        }
       }
-      qs8_gemm_4x2(scratch, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, <usize>outC, outputZeroPoint, qmin, qmax);
-    }
-    for (; p < pixels; p++) {
-      im2colRow(
-        scratch, input, p, g, inH, inW, inC, inCPerGroup, outH, outW,
-        kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, kPadded,
-      );
-      qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, out + <usize>p * <usize>outC, outputZeroPoint, qmin, qmax);
+      const o = out + <usize>p * <usize>outC;
+      if (count == QS8_TILE_ROWS) qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax, steps);
+      else qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, steps);
+      p += count;
     }
   }
 }

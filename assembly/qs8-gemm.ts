@@ -4,35 +4,70 @@
 //   qs8_gemm_f32  f32 output for dynamic quantization (Z_x and the scales change every run):
 //                 y = f32(acc) * scale[n] (+ bias[n]), init = -Z_x * sum_k w[n, k].
 // Weights, row sums and requantization constants come packed by the host (src/kernels/qs8-gemm.ts,
-// src/kernels/qs8-gemm-dynamic.ts; layout in qs8-microkernel.ts).
+// src/kernels/qs8-gemm-dynamic.ts; layouts in qs8-microkernel.ts). `steps` selects the layout:
+// 0 the widened one (every build), 1/2 the relaxed one (build "relaxed" only) whose weight bytes
+// are w + weightOffset.
 import {
-  QS8_TILE_ROWS, qs8_gemm_1x2, qs8_gemm_4x2, qs8_gemm_f32_1x2, qs8_gemm_f32_4x2, widenRow,
+  QS8_RELAXED_PREFIX, QS8_TILE_ROWS, copyRow, qs8_gemm_1x2, qs8_gemm_4x2, qs8_gemm_f32_1x2, qs8_gemm_f32_4x2, widenRow,
 } from "./qs8-microkernel";
+
+/** Bytes per scratch row: int16 over K rounded up to 8, or int8 over K rounded up to 16 * steps. */
+// @ts-ignore: decorator
+@inline
+export function gemmRowBytes(K: i32, steps: i32): usize {
+  if (steps == 0) return <usize>((K + 7) & ~7) << 1;
+  const chunk = steps << 4;
+  return <usize>((K + chunk - 1) / chunk * chunk);
+}
+
+/** Where the rows start in the scratch (after the relaxed layout's corrections). */
+// @ts-ignore: decorator
+@inline
+export function gemmRowsStart(scratch: usize, steps: i32): usize {
+  return steps == 0 ? scratch : scratch + QS8_RELAXED_PREFIX;
+}
+
+/**
+ * Writes row `r` of a tile from `length` int8 values at `src` in the scratch's layout: widened to
+ * int16, or (relaxed) copied with its correction -weightOffset * sum at scratch + 4 * r.
+ */
+// @ts-ignore: decorator
+@inline
+export function prepareRow(src: usize, length: i32, scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32): void {
+  const rows = gemmRowsStart(scratch, steps);
+  if (steps == 0) {
+    widenRow(src, length, rows + <usize>r * rowBytes, <i32>(rowBytes >> 1));
+  } else {
+    const sum = copyRow(src, length, rows + <usize>r * rowBytes, <i32>rowBytes);
+    store<i32>(scratch + (<usize>r << 2), -weightOffset * sum);
+  }
+}
 
 /**
  * int8 GEMM: input int8 [M, K] row-major, output int8 [M, N] row-major, `packed` as produced by
- * packQs8Gemm, scratch of 4 * 2 * roundUp(K, 8) bytes (2 * roundUp(K, 8) when M < 4).
+ * packQs8Gemm, scratch of 4 rows (1 when M < 4) of gemmRowBytes (+ QS8_RELAXED_PREFIX relaxed).
  * Reads only its inputs; writes only output and scratch.
  *
- * Each tile of four rows is widened to int16 into the scratch, then multiplied by all packed
- * channels in 4x2 register tiles; leftover rows go one at a time.
+ * Each tile of four rows is prepared in the scratch, then multiplied by all packed channels in
+ * 4x2 register tiles; leftover rows go one at a time.
  */
 export function qs8_gemm(
   input: usize, M: i32, K: i32, N: i32, packed: usize, scratch: usize, output: usize,
-  outputZeroPoint: i32, qmin: i32, qmax: i32,
+  outputZeroPoint: i32, qmin: i32, qmax: i32, steps: i32, weightOffset: i32,
 ): void {
-  const kPadded = (K + 7) & ~7;
-  const rowBytes = <usize>kPadded << 1;
+  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
+  const rowBytes = gemmRowBytes(K, steps);
+  const rows = gemmRowsStart(scratch, steps);
   let m = 0;
   for (; m + QS8_TILE_ROWS <= M; m += QS8_TILE_ROWS) {
     for (let r = 0; r < QS8_TILE_ROWS; r++) {
-      widenRow(input + <usize>(m + r) * <usize>K, K, scratch + <usize>r * rowBytes, kPadded);
+      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, steps, weightOffset);
     }
-    qs8_gemm_4x2(scratch, rowBytes, packed, N, output + <usize>m * <usize>N, <usize>N, outputZeroPoint, qmin, qmax);
+    qs8_gemm_4x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, <usize>N, outputZeroPoint, qmin, qmax, steps);
   }
   for (; m < M; m++) {
-    widenRow(input + <usize>m * <usize>K, K, scratch, kPadded);
-    qs8_gemm_1x2(scratch, rowBytes, packed, N, output + <usize>m * <usize>N, outputZeroPoint, qmin, qmax);
+    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, steps, weightOffset);
+    qs8_gemm_1x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, outputZeroPoint, qmin, qmax, steps);
   }
 }
 
@@ -43,20 +78,21 @@ export function qs8_gemm(
  */
 export function qs8_gemm_f32(
   input: usize, M: i32, K: i32, N: i32, packed: usize, scratch: usize, output: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize,
+  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32, weightOffset: i32,
 ): void {
-  const kPadded = (K + 7) & ~7;
-  const rowBytes = <usize>kPadded << 1;
+  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
+  const rowBytes = gemmRowBytes(K, steps);
+  const rows = gemmRowsStart(scratch, steps);
   const rowStride = <usize>N << 2;
   let m = 0;
   for (; m + QS8_TILE_ROWS <= M; m += QS8_TILE_ROWS) {
     for (let r = 0; r < QS8_TILE_ROWS; r++) {
-      widenRow(input + <usize>(m + r) * <usize>K, K, scratch + <usize>r * rowBytes, kPadded);
+      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, steps, weightOffset);
     }
-    qs8_gemm_f32_4x2(scratch, rowBytes, packed, N, output + <usize>m * rowStride, <usize>N, inputZeroPoint, scales, bias);
+    qs8_gemm_f32_4x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, <usize>N, inputZeroPoint, scales, bias, steps);
   }
   for (; m < M; m++) {
-    widenRow(input + <usize>m * <usize>K, K, scratch, kPadded);
-    qs8_gemm_f32_1x2(scratch, rowBytes, packed, N, output + <usize>m * rowStride, inputZeroPoint, scales, bias);
+    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, steps, weightOffset);
+    qs8_gemm_f32_1x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, inputZeroPoint, scales, bias, steps);
   }
 }

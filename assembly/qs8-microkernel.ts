@@ -8,26 +8,36 @@
 //   block = header (QS8_PAIR_HEADER bytes) | kPadded/8 groups of [8 weights of channel 0 | 8 of channel 1]
 //
 // so the loop reads them sequentially and widens them with v128.load8x8_s. Padded weights are 0.
-// The header holds the channels' requantization constants (see requantizeAccumulators) as seven
+// The header holds the channels' requantization constants (see requantizeAccumulators) as nine
 // i32x4 vectors with lanes [c0, c1, c0, c1], matching the reduced 2x2 (rows x channels) quads.
 // Blocks for f32 output (dynamic quantization) use only the first field: the weights' row sums.
 //
 // Each multiply-accumulate step is i32x4.dot_i16x8_s: four lanes each summing two products along
 // K; a tile's accumulators are reduced across lanes once, after the K loop.
+//
+// Relaxed layout (build "relaxed" only; `steps` > 0). When a layer's weights fit a window of at
+// most 7 bits, w + o in [0, B] with B <= 127 for one offset o, the rows stay int8 (a scratch of
+// QS8_RELAXED_PREFIX bytes of per-row corrections -o * sum_k x[k], then `rowBytes = kPadded` bytes
+// per row, kPadded = K rounded up to 16 * steps, padding zero) and the blocks hold the bytes w + o:
+//
+//   block = header (QS8_PAIR_HEADER bytes) | kPadded/16 groups of [16 bytes of channel 0 | 16 of channel 1]
+//
+// i16x8.relaxed_dot_i8x16_i7x16_s multiplies 16 int8 activations by 16 such bytes (their top bit
+// clear, so every engine computes the same exact pairwise sums, |sum| <= 256 * B); `steps` of them
+// are added in int16 (exact while steps * 256 * B <= 32767: steps 1 for B <= 127, 2 for B <= 63)
+// before one pairwise widening to int32, i32x4.dot_i16x8_s with ones held in a register (V8 11.3
+// reloads the constant of i32x4.extadd_pairwise_i16x8_s on every use). sum_k x * w =
+// sum_k x * (w + o) - o * sum_k x.
+// (Four steps for B <= 31 measured slower than two on V8 11.3: register pressure.)
 
-/** Bytes of the per-pair constants at the head of each packed GEMM block: 7 fields of 16 bytes. */
-export const QS8_PAIR_HEADER: usize = 112;
+/** Bytes of the per-pair constants at the head of each packed GEMM block: 9 fields of 16 bytes. */
+export const QS8_PAIR_HEADER: usize = 144;
 /** Byte distance between two fields of a requantization header (one i32x4 each). */
 const PAIR_FIELD_STRIDE: usize = 16;
 /** Rows of a qs8_gemm_4x2 tile. */
 export const QS8_TILE_ROWS = 4;
-
-/** Packed bytes per block of two channels for a padded reduction length. */
-// @ts-ignore: decorator
-@inline
-export function qs8PairBlockBytes(kPadded: i32): usize {
-  return QS8_PAIR_HEADER + (<usize>kPadded << 1);
-}
+/** Bytes before the int8 rows of the relaxed layout: one int32 correction per tile row. */
+export const QS8_RELAXED_PREFIX: usize = 16;
 
 /** The high 32-bit halves of the four i64 lanes of a and b. */
 // @ts-ignore: decorator
@@ -37,22 +47,13 @@ function highHalves(a: v128, b: v128): v128 {
 }
 
 /**
- * clamp(multiplyByQuantizedMultiplier(acc + init, M0, shift) + Z_y, qmin, qmax) on four lanes,
- * bit-exact with fixedpoint.ts (the register form of qs8_requantize). The per-lane constants are
- * precomputed at pack time and read as seven i32x4 fields, `stride` bytes apart, from `params`:
- *   0 init      accumulator start (bias - Z_x * sum of weights)
- *   1 leftPow   2^max(shift, 0)                   (the left shift, wrapping like int32)
- *   2 m0        M0 in [0, 2^31)
- *   3 pow       2^(31 - e) for e = max(-shift, 0) >= 1; unused when e = 0
- *   4 exact     -1 where e = 0 (no right shift), else 0
- *   5 mask      2^e - 1
- *   6 halfMask  mask >> 1
- * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ * clamp(multiplyByQuantizedMultiplier(x, M0, shift) + Z_y, qmin, qmax) on four lanes of
+ * x = (acc + init) * 2^max(shift, 0) (wrapping), exactly as fixedpoint.ts computes it: the slow
+ * path of requantizeAccumulators (field numbers as there).
  */
 // @ts-ignore: decorator
 @inline
-export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
-  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+function requantizeExactly(x: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
   const m0 = v128.load(params + stride * 2);
   // saturatingRoundingDoublingHighMul = floor((x*M0 + 2^30) / 2^31) = high32(2*x*M0 + 2^31); M0 >= 0
   // keeps |x*M0| < 2^62, so nothing overflows and the saturating case cannot occur.
@@ -73,6 +74,42 @@ export function requantizeAccumulators(acc: v128, params: usize, stride: usize, 
   const remainder = v128.and(high, v128.load(params + stride * 5));
   const threshold = i32x4.sub(v128.load(params + stride * 6), i32x4.shr_s(high, 31));
   const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
+  return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
+}
+
+/**
+ * clamp(multiplyByQuantizedMultiplier(acc + init, M0, shift) + Z_y, qmin, qmax) on four lanes,
+ * bit-exact with fixedpoint.ts (the register form of qs8_requantize). The per-lane constants are
+ * precomputed at pack time and read as nine fields of four lanes, `stride` bytes apart, from `params`:
+ *   0 init      accumulator start (bias - Z_x * sum of weights)
+ *   1 leftPow   2^max(shift, 0)                   (the left shift, wrapping like int32)
+ *   2 m0        M0 in [0, 2^31)
+ *   3 pow       2^(31 - e) for e = max(-shift, 0) >= 1; unused when e = 0
+ *   4 exact     -1 where e = 0 (no right shift), else 0
+ *   5 mask      2^e - 1
+ *   6 halfMask  mask >> 1
+ *   7 scale     f32: M0 * 2^(-31 - e), rounded to f32
+ *   8 margin    f32: 2^-12, plus 2^-(e + 1) when e >= 1
+ * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ *
+ * Fast path. With V = x * M0 / 2^(31 + e) (x = (acc + init) * 2^max(shift, 0)), the exact result is
+ * RHAZ(h / 2^e), h = floor(V * 2^e + 1/2), and |h / 2^e - V| <= 2^-(e + 1) (for e = 0 the result is
+ * h = floor(V + 1/2) itself). v = f32(x) * scale carries three f32 roundings, so |v - V| <=
+ * 3 * 2^-24 * |V| < 2^-12 while |V| < 1024 (larger |V| clamp alike either way). Unless some lane's v
+ * lies within `margin` of a half-integer, V and h / 2^e fall in the same interval (k - 1/2, k + 1/2)
+ * as v, so the result is k = nearest(v): a few f32 operations instead of two 64-bit multiplies.
+ * Otherwise (rarely, unless e is small) the four lanes take the exact path.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
+  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+  const v = f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(params + stride * 7));
+  const distance = f32x4.abs(f32x4.sub(f32x4.sub(v, f32x4.floor(v)), f32x4.splat(0.5)));
+  if (v128.any_true(f32x4.le(distance, v128.load(params + stride * 8)))) {
+    return requantizeExactly(x, params, stride, zeroPoint, lowest, highest);
+  }
+  const rounded = i32x4.trunc_sat_f32x4_s(f32x4.nearest(v));
   return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
 }
 
@@ -101,6 +138,28 @@ export function widenRow(src: usize, length: i32, dst: usize, paddedLength: i32)
   }
   for (; k < length; k++) store<i16>(dst + (<usize>k << 1), load<i8>(src + <usize>k));
   for (; k < paddedLength; k++) store<i16>(dst + (<usize>k << 1), 0);
+}
+
+/**
+ * Copies `length` int8 values to `dst` and zero-fills up to `paddedLength` (a multiple of 16);
+ * returns their sum.
+ */
+export function copyRow(src: usize, length: i32, dst: usize, paddedLength: i32): i32 {
+  let sums = i32x4.splat(0);
+  let k = 0;
+  for (; k + 16 <= length; k += 16) {
+    const x = v128.load(src + <usize>k);
+    v128.store(dst + <usize>k, x);
+    sums = i32x4.add(sums, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(x)));
+  }
+  let sum = i32x4.extract_lane(sums, 0) + i32x4.extract_lane(sums, 1) + i32x4.extract_lane(sums, 2) + i32x4.extract_lane(sums, 3);
+  for (; k < length; k++) {
+    const x = load<i8>(src + <usize>k);
+    store<i8>(dst + <usize>k, x);
+    sum += x;
+  }
+  memory.fill(dst + <usize>length, 0, <usize>(paddedLength - length));
+  return sum;
 }
 
 /** Writes `length` int16 copies of `value` at `dst`. */
@@ -164,22 +223,119 @@ function dot1x2(row: usize, rowBytes: usize, weights: usize): v128 {
   return laneSums(acc0, acc1, acc0, acc1);
 }
 
+/** 16 int8 activations times 16 weight bytes in [0, 127]: eight exact int16 pair sums. */
+// @ts-ignore: decorator
+@inline
+function relaxedDot(x: v128, w: v128): v128 {
+  return i16x8.relaxed_dot_i8x16_i7x16_s(x, w);
+}
+
+/**
+ * sum over `steps` (1 or 2) consecutive 16-value groups of one int8 row (`x`, 16 bytes apart)
+ * times one channel's weight bytes (`w`, 32 bytes apart), as four int32 lane partial sums
+ * (`ones` = i16x8.splat(1)).
+ */
+// @ts-ignore: decorator
+@inline
+function relaxedChunk(x: usize, w: usize, steps: i32, ones: v128): v128 {
+  let sum = relaxedDot(v128.load(x), v128.load(w));
+  if (steps == 2) sum = i16x8.add(sum, relaxedDot(v128.load(x, 16), v128.load(w, 32)));
+  return i32x4.dot_i16x8_s(sum, ones);
+}
+
+/**
+ * dot4x2 on the relaxed layout: four int8 rows (`rowBytes` apart, their corrections in the
+ * QS8_RELAXED_PREFIX bytes before `rows`) times one channel pair; same results and lane order.
+ * `steps` must be a constant at the call site so that relaxedChunk specialises.
+ */
+// @ts-ignore: decorator
+@inline
+function dot4x2Relaxed(rows: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
+  const row1 = rows + rowBytes;
+  const row2 = row1 + rowBytes;
+  const row3 = row2 + rowBytes;
+  const chunk = <usize>steps << 4;
+  const ones = i16x8.splat(1);
+  let w = weights;
+  let acc00 = i32x4.splat(0), acc01 = acc00, acc10 = acc00, acc11 = acc00;
+  let acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
+  for (let k: usize = 0; k < rowBytes; k += chunk) {
+    acc00 = i32x4.add(acc00, relaxedChunk(rows + k, w, steps, ones));
+    acc01 = i32x4.add(acc01, relaxedChunk(rows + k, w + 16, steps, ones));
+    acc10 = i32x4.add(acc10, relaxedChunk(row1 + k, w, steps, ones));
+    acc11 = i32x4.add(acc11, relaxedChunk(row1 + k, w + 16, steps, ones));
+    acc20 = i32x4.add(acc20, relaxedChunk(row2 + k, w, steps, ones));
+    acc21 = i32x4.add(acc21, relaxedChunk(row2 + k, w + 16, steps, ones));
+    acc30 = i32x4.add(acc30, relaxedChunk(row3 + k, w, steps, ones));
+    acc31 = i32x4.add(acc31, relaxedChunk(row3 + k, w + 16, steps, ones));
+    w += chunk << 1;
+  }
+  const corrections = v128.load(rows - QS8_RELAXED_PREFIX);
+  bottomSums = i32x4.add(laneSums(acc20, acc21, acc30, acc31), i32x4.shuffle(corrections, corrections, 2, 2, 3, 3));
+  return i32x4.add(laneSums(acc00, acc01, acc10, acc11), i32x4.shuffle(corrections, corrections, 0, 0, 1, 1));
+}
+
+/** dot1x2 on the relaxed layout (the row's correction in the QS8_RELAXED_PREFIX bytes before it). */
+// @ts-ignore: decorator
+@inline
+function dot1x2Relaxed(row: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
+  const chunk = <usize>steps << 4;
+  const ones = i16x8.splat(1);
+  let w = weights;
+  let acc0 = i32x4.splat(0), acc1 = acc0;
+  for (let k: usize = 0; k < rowBytes; k += chunk) {
+    acc0 = i32x4.add(acc0, relaxedChunk(row + k, w, steps, ones));
+    acc1 = i32x4.add(acc1, relaxedChunk(row + k, w + 16, steps, ones));
+    w += chunk << 1;
+  }
+  return i32x4.add(laneSums(acc0, acc1, acc0, acc1), v128.load32_splat(row - QS8_RELAXED_PREFIX));
+}
+
+/** The lane sums of a 4x2 tile in either layout (steps 0: widened rows; 1, 2: relaxed). */
+// @ts-ignore: decorator
+@inline
+function tileSums4x2(rows: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (steps == 1) return dot4x2Relaxed(rows, rowBytes, weights, 1);
+    if (steps == 2) return dot4x2Relaxed(rows, rowBytes, weights, 2);
+  }
+  return dot4x2(rows, rowBytes, weights);
+}
+
+/** The lane sums of a 1x2 tile in either layout. */
+// @ts-ignore: decorator
+@inline
+function tileSums1x2(row: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (steps == 1) return dot1x2Relaxed(row, rowBytes, weights, 1);
+    if (steps == 2) return dot1x2Relaxed(row, rowBytes, weights, 2);
+  }
+  return dot1x2(row, rowBytes, weights);
+}
+
+/** Weight bytes of a block: int8 pairs of kPadded (= rowBytes / 2) plain, 2 * rowBytes relaxed. */
+// @ts-ignore: decorator
+@inline
+export function blockWeightBytes(rowBytes: usize, steps: i32): usize {
+  return steps == 0 ? rowBytes : rowBytes << 1;
+}
+
 /**
  * Four rows by `channels` output channels: out[r * outStride + c] for r < 4, c < channels.
- * `rows` holds four widened rows of `rowBytes` bytes; `blocks` points at ceil(channels / 2)
- * consecutive packed blocks of QS8_PAIR_HEADER + rowBytes bytes.
+ * `rows` holds four rows of `rowBytes` bytes (widened, or int8 for steps > 0); `blocks` points at
+ * ceil(channels / 2) consecutive packed blocks of QS8_PAIR_HEADER + blockWeightBytes bytes.
  */
 export function qs8_gemm_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
-  zeroPoint: i32, qmin: i32, qmax: i32,
+  zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
 ): void {
   const zero = i32x4.splat(zeroPoint);
   const lowest = i32x4.splat(qmin - zeroPoint);
   const highest = i32x4.splat(qmax - zeroPoint);
-  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    const top = requantizeAccumulators(dot4x2(rows, rowBytes, block + QS8_PAIR_HEADER), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const top = requantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, steps), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bottom = requantizeAccumulators(bottomSums, block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(top, bottom);
     const o = out + <usize>c;
@@ -201,15 +357,15 @@ export function qs8_gemm_4x2(
 /** One row by `channels` output channels; operands as in qs8_gemm_4x2. */
 export function qs8_gemm_1x2(
   row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
-  zeroPoint: i32, qmin: i32, qmax: i32,
+  zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
 ): void {
   const zero = i32x4.splat(zeroPoint);
   const lowest = i32x4.splat(qmin - zeroPoint);
   const highest = i32x4.splat(qmax - zeroPoint);
-  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    const y = requantizeAccumulators(dot1x2(row, rowBytes, block + QS8_PAIR_HEADER), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const y = requantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, steps), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(y, y);
     const o = out + <usize>c;
     if (c + 2 <= channels) v128.store16_lane(o, bytes, 0);
@@ -246,17 +402,17 @@ function channelPair(values: usize, c: i32, channels: i32): v128 {
  */
 export function qs8_gemm_f32_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize,
+  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32,
 ): void {
   const negZeroPoint = i32x4.splat(-inputZeroPoint);
   const hasBias = bias != 0;
-  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   const stride = outStride << 2;
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
     const scale = channelPair(scales, c, channels);
     const offset = hasBias ? channelPair(bias, c, channels) : scale;
-    const top = dequantizeAccumulators(dot4x2(rows, rowBytes, block + QS8_PAIR_HEADER), block, negZeroPoint, scale, offset, hasBias);
+    const top = dequantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, steps), block, negZeroPoint, scale, offset, hasBias);
     const bottom = dequantizeAccumulators(bottomSums, block, negZeroPoint, scale, offset, hasBias);
     const o = out + (<usize>c << 2);
     if (c + 2 <= channels) {
@@ -277,16 +433,16 @@ export function qs8_gemm_f32_4x2(
 /** One row by `channels` channels with f32 output; operands as in qs8_gemm_f32_4x2. */
 export function qs8_gemm_f32_1x2(
   row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize,
+  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32,
 ): void {
   const negZeroPoint = i32x4.splat(-inputZeroPoint);
   const hasBias = bias != 0;
-  const blockBytes = QS8_PAIR_HEADER + rowBytes;
+  const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
     const scale = channelPair(scales, c, channels);
     const offset = hasBias ? channelPair(bias, c, channels) : scale;
-    const y = dequantizeAccumulators(dot1x2(row, rowBytes, block + QS8_PAIR_HEADER), block, negZeroPoint, scale, offset, hasBias);
+    const y = dequantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, steps), block, negZeroPoint, scale, offset, hasBias);
     const o = out + (<usize>c << 2);
     if (c + 2 <= channels) v128.store64_lane(o, y, 0);
     else v128.store32_lane(o, y, 0);

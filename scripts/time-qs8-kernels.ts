@@ -1,16 +1,23 @@
 // Rough single-thread timings of the int8 kernels (best of many runs), for tuning by hand:
-//   npm run asbuild && npx tsx scripts/time-qs8-kernels.ts
+//   npm run asbuild && npx tsx scripts/time-qs8-kernels.ts [simd|relaxed]
 // Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/).
+// "relaxed" switches on V8's relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd) first; it
+// changes only the GEMMs whose weights lie within a 7-bit window (the "w7"/"w6" rows).
 import { WasmArena } from "../src/kernels/arena.js";
-import { instantiateKernels } from "../src/kernels/module.js";
+import { enableNodeRelaxedSimd, instantiateKernels, type KernelBuild } from "../src/kernels/module.js";
 import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dKind } from "../src/kernels/qs8-conv.js";
 import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
 import { packQs8GemmDynamic, qs8GemmDequantize, qs8GemmDequantizeScratchSize } from "../src/kernels/qs8-gemm-dynamic.js";
 import { DYNAMIC_QUANTIZE_SCRATCH_SIZE, qs8DynamicQuantizeF32 } from "../src/kernels/quantize.js";
 import { conv2dOutputHW, type Conv2dShape } from "../src/kernels/shapes.js";
 
-const arena = new WasmArena(await instantiateKernels());
+const build = (process.argv[2] ?? "simd") as KernelBuild;
+if (build === "relaxed" && !(await enableNodeRelaxedSimd())) throw new Error("this engine has no relaxed SIMD");
+const arena = new WasmArena(await instantiateKernels(build));
+console.log(`kernels: ${build}`);
 const pattern = (length: number, step: number) => Int8Array.from({ length }, (_, i) => ((i * step) % 255) - 127);
+/** Weights within a window of 2^bits values. */
+const narrow = (length: number, step: number, bits: number) => Int8Array.from({ length }, (_, i) => ((i * step) % 2 ** bits) - 2 ** (bits - 1));
 const requant = (channels: number) => ({
   bias: null, inputZeroPoint: 3, multiplier: new Int32Array(channels).fill(1 << 30), shift: new Int32Array(channels).fill(-10),
   outputZeroPoint: 0, qmin: -128, qmax: 127,
@@ -34,6 +41,17 @@ for (const [M, N, K] of [[512, 512, 512], [1, 512, 512], [1, 1000, 1024], [64, 4
   const output = arena.alloc("int8", M * N);
   const scratch = arena.alloc("int8", qs8GemmScratchSize(packed, M));
   time(`qs8_gemm ${M}x${N}x${K}`, M * N * K, () => qs8Gemm(arena.kernels, packed, input, M, output, scratch));
+  arena.release(mark);
+}
+
+for (const bits of [7, 6]) {
+  const [M, N, K] = [512, 512, 512];
+  const mark = arena.mark();
+  const packed = packQs8Gemm(arena, { weights: narrow(N * K, 7919, bits), N, K, ...requant(N) });
+  const input = arena.from("int8", pattern(M * K, 31));
+  const output = arena.alloc("int8", M * N);
+  const scratch = arena.alloc("int8", qs8GemmScratchSize(packed, M));
+  time(`qs8_gemm ${M}x${N}x${K} w${bits}`, M * N * K, () => qs8Gemm(arena.kernels, packed, input, M, output, scratch));
   arena.release(mark);
 }
 

@@ -20,7 +20,7 @@ export interface Qs8RequantParams {
 }
 
 /** Requantization fields per lane, in the order requantizeAccumulators reads them. */
-export const QS8_REQUANT_FIELDS = 7;
+export const QS8_REQUANT_FIELDS = 9;
 
 export function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
@@ -74,6 +74,15 @@ export function accumulatorInit(weights: Int8Array, N: number, K: number, bias: 
   return init;
 }
 
+const floatScratch = new Float32Array(1);
+const floatScratchBits = new Int32Array(floatScratch.buffer);
+
+/** The bit pattern of the float32 nearest to `value`. */
+function floatBits(value: number): number {
+  floatScratch[0] = value;
+  return floatScratchBits[0];
+}
+
 /**
  * Writes the requantization fields of assembly's requantizeAccumulators for each lane: lane l
  * concerns output channel `laneChannels[l]` (-1 for padding, all zero); field f of lane l lands
@@ -91,7 +100,9 @@ export function writeRequantFields(
     const left = Math.max(shift[c], 0);
     const right = Math.max(-shift[c], 0);
     const mask = 2 ** right - 1;
-    const fields = [init[c], 2 ** left, multiplier[c], right > 0 ? 2 ** (31 - right) : 0, right === 0 ? -1 : 0, mask, mask >>> 1];
+    const scale = floatBits(multiplier[c] * 2 ** (-31 - right));
+    const margin = floatBits(2 ** -12 + (right > 0 ? 2 ** -(right + 1) : 0));
+    const fields = [init[c], 2 ** left, multiplier[c], right > 0 ? 2 ** (31 - right) : 0, right === 0 ? -1 : 0, mask, mask >>> 1, scale, margin];
     fields.forEach((value, f) => (view[at + f * fieldStride + lane] = value | 0));
   });
 }

@@ -10,12 +10,14 @@ import {
   requireDisjoint,
   requirePositiveInteger,
   requireSameInstance,
-  roundUp,
   validateRequantParams,
   writeRequantFields,
   type Qs8RequantParams,
 } from "./qs8-common.js";
-import { qs8PairBlocksBytes, requantHeader, writeQs8PairBlocks } from "./qs8-gemm.js";
+import { requantHeader } from "./qs8-gemm.js";
+import {
+  chooseQs8GemmLayout, qs8GemmTileBytes, qs8PairBlocksBytes, writeQs8PairBlocks, type Qs8GemmLayout,
+} from "./qs8-gemm-layout.js";
 import { conv2dOutputHW, validateConv2dShape, type Conv2dShape } from "./shapes.js";
 
 type Ptr = number;
@@ -26,7 +28,7 @@ export interface Qs8Conv2dExports {
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
     padTop: number, padLeft: number, groups: number,
-    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
+    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number, steps: number, weightOffset: number,
   ): void;
   qs8_conv2d_small(
     input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
@@ -81,7 +83,15 @@ export interface PackedQs8Conv2d {
   readonly outputZeroPoint: number;
   readonly qmin: number;
   readonly qmax: number;
+  /** The GEMM blocks' layout (plain or relaxed) for kind "gemm"; null for the other kinds. */
+  readonly gemmLayout: Qs8GemmLayout | null;
   readonly buffer: WasmBuffer;
+}
+
+/** A packed weight buffer and, for the GEMM kind, its layout. */
+interface PackedWeights {
+  readonly buffer: WasmBuffer;
+  readonly gemmLayout: Qs8GemmLayout | null;
 }
 
 /** The largest K = kernelH * kernelW * inC of the "small" kernel. */
@@ -112,22 +122,23 @@ function groupWeightsForIm2col(params: Qs8Conv2dParams, group: number): Int8Arra
   return reordered;
 }
 
-function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): PackedWeights {
   const outCPerGroup = params.outC / params.groups;
   const K = params.kernelH * params.kernelW * params.inCPerGroup;
-  const groupBytes = qs8PairBlocksBytes(outCPerGroup, K);
+  const gemmLayout = chooseQs8GemmLayout(arena.kernels, params.weights, K);
+  const groupBytes = qs8PairBlocksBytes(outCPerGroup, gemmLayout);
   const buffer = arena.alloc("int8", params.groups * groupBytes);
   for (let g = 0; g < params.groups; g++) {
     const channels = (array: Int32Array) => array.subarray(g * outCPerGroup, (g + 1) * outCPerGroup);
     writeQs8PairBlocks(
-      arena.kernels.memory.buffer, buffer.ptr + g * groupBytes, groupWeightsForIm2col(params, g), outCPerGroup, K,
+      arena.kernels.memory.buffer, buffer.ptr + g * groupBytes, groupWeightsForIm2col(params, g), outCPerGroup, K, gemmLayout,
       requantHeader(channels(init), channels(params.multiplier), channels(params.shift)),
     );
   }
-  return buffer;
+  return { buffer, gemmLayout };
 }
 
-function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): PackedWeights {
   const { outC } = params;
   const K = params.kernelH * params.kernelW * params.inCPerGroup;
   const pairs = Math.ceil(K / 2);
@@ -150,10 +161,10 @@ function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array):
       }
     });
   }
-  return buffer;
+  return { buffer, gemmLayout: null };
 }
 
-function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): WasmBuffer {
+function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): PackedWeights {
   const { weights, groups: channels, outC } = params;
   const multiplier = outC / channels;
   const taps = params.kernelH * params.kernelW;
@@ -182,7 +193,7 @@ function packDepthwise(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Arr
       });
     }
   }
-  return buffer;
+  return { buffer, gemmLayout: null };
 }
 
 /** The kernels that can run a convolution with these weights, fastest first. */
@@ -225,7 +236,7 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams, options
     throw new ShapeError(`${kernel}: kind '${kind}' does not apply (groups ${groups}, K = ${K}); use one of ${applicableKinds(params).join(", ")}`);
   }
   const pack = { gemm: packGemm, small: packSmall, depthwise: packDepthwise }[kind];
-  const buffer = pack(arena, params, init);
+  const { buffer, gemmLayout } = pack(arena, params, init);
   return {
     kernels: arena.kernels,
     kind,
@@ -238,6 +249,7 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams, options
     outputZeroPoint: params.outputZeroPoint,
     qmin: params.qmin,
     qmax: params.qmax,
+    gemmLayout,
     buffer,
   };
 }
@@ -255,6 +267,12 @@ function requireSame(kernel: string, key: string, actual: number, packed: number
   if (actual !== packed) throw new ShapeError(`${kernel}: shape.${key} is ${actual} but the packed weights have ${packed}`);
 }
 
+/** The GEMM layout of weights packed for kind "gemm" (packQs8Conv2d always records it there). */
+function gemmLayoutOf(packed: PackedQs8Conv2d): Qs8GemmLayout {
+  if (packed.gemmLayout === null) throw new TypeError(`weights packed for kind '${packed.kind}' have no GEMM layout`);
+  return packed.gemmLayout;
+}
+
 /** int8 scratch elements qs8Conv2d needs for `shape`. */
 export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape): number {
   requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
@@ -263,8 +281,7 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   // Four pixels' int16 tap pairs, and slack for the gather's 8-value blocks.
   if (packed.kind === "small") return TILE_ROWS * 4 * Math.ceil((taps * packed.inCPerGroup) / 2) + 16;
   const { outH, outW } = conv2dOutputHW(shape);
-  const rows = shape.batch * outH * outW >= TILE_ROWS ? TILE_ROWS : 1;
-  return rows * 2 * roundUp(taps * packed.inCPerGroup, 8);
+  return qs8GemmTileBytes("qs8Conv2dScratchSize", gemmLayoutOf(packed), shape.batch * outH * outW);
 }
 
 /** NHWC int8 convolution: input [batch, inH, inW, inC], output [batch, outH, outW, outC]. */
@@ -302,7 +319,7 @@ export function qs8Conv2d(
   } else {
     kernels.exports.qs8_conv2d(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax,
+      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).steps, gemmLayoutOf(packed).weightOffset,
     );
   }
 }

@@ -8,15 +8,15 @@
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import type { KernelInstance } from "./module.js";
-import { requireDisjoint, requirePositiveInteger, requireSameInstance, roundUp } from "./qs8-common.js";
-import { qs8PairBlocksBytes, widenedTileBytes, writeQs8PairBlocks } from "./qs8-gemm.js";
+import { requireDisjoint, requirePositiveInteger, requireSameInstance } from "./qs8-common.js";
+import { chooseQs8GemmLayout, qs8GemmTileBytes, qs8PairBlocksBytes, writeQs8PairBlocks, type Qs8GemmLayout } from "./qs8-gemm-layout.js";
 
 type Ptr = number;
 
 export interface Qs8GemmDynamicExports {
   qs8_gemm_f32(
     input: Ptr, M: number, K: number, N: number, packed: Ptr, scratch: Ptr, output: Ptr,
-    inputZeroPoint: number, scales: Ptr, bias: Ptr,
+    inputZeroPoint: number, scales: Ptr, bias: Ptr, steps: number, weightOffset: number,
   ): void;
 }
 
@@ -25,6 +25,12 @@ export interface Qs8GemmDynamicParams {
   readonly weights: Int8Array;
   readonly N: number;
   readonly K: number;
+  /**
+   * What the kernel multiplies by -Z_x and adds per output channel (default: the weights' row
+   * sums, which fold the input zero point). The "onnx" requantization mode stores its whole
+   * accumulator start here and passes Z_x = -1.
+   */
+  readonly rowSums?: Int32Array;
 }
 
 /** Weights and their row sums in the layout qs8_gemm_f32 reads (assembly/qs8-microkernel.ts). */
@@ -32,10 +38,19 @@ export interface PackedQs8GemmDynamic {
   readonly kernels: KernelInstance;
   readonly N: number;
   readonly K: number;
-  /** K rounded up to a multiple of 8. */
-  readonly kPadded: number;
+  readonly layout: Qs8GemmLayout;
   /** ceil(N / 2) pair blocks; the first header field holds sum_k w[n, k] in lanes [c0, c1, c0, c1]. */
   readonly buffer: WasmBuffer;
+}
+
+function weightRowSums(weights: Int8Array, N: number, K: number): Int32Array {
+  const sums = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += weights[n * K + k];
+    sums[n] = sum;
+  }
+  return sums;
 }
 
 /** Copies int8 [N, K] weights and their row sums into the arena once, in qs8_gemm_f32's layout. */
@@ -48,22 +63,19 @@ export function packQs8GemmDynamic(arena: WasmArena, params: Qs8GemmDynamicParam
   if (weights.length !== N * K) {
     throw new ShapeError(`${kernel}: weights have ${weights.length} elements, expected N * K = ${N} * ${K} = ${N * K}`);
   }
-  const rowSums = new Int32Array(N);
-  for (let n = 0; n < N; n++) {
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += weights[n * K + k];
-    rowSums[n] = sum;
-  }
-  const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, K));
-  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, (ints, at, laneChannels) => {
+  const rowSums = params.rowSums ?? weightRowSums(weights, N, K);
+  if (rowSums.length !== N) throw new ShapeError(`${kernel}: rowSums has ${rowSums.length} values, expected N = ${N}`);
+  const layout = chooseQs8GemmLayout(arena.kernels, weights, K);
+  const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, layout));
+  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, layout, (ints, at, laneChannels) => {
     laneChannels.forEach((c, lane) => (ints[at + lane] = c < 0 ? 0 : rowSums[c]));
   });
-  return { kernels: arena.kernels, N, K, kPadded: roundUp(K, 8), buffer };
+  return { kernels: arena.kernels, N, K, layout, buffer };
 }
 
 /** int8 scratch elements qs8GemmDequantize needs for M rows. */
 export function qs8GemmDequantizeScratchSize(packed: PackedQs8GemmDynamic, M: number): number {
-  return widenedTileBytes("qs8GemmDequantizeScratchSize", packed.kPadded, M);
+  return qs8GemmTileBytes("qs8GemmDequantizeScratchSize", packed.layout, M);
 }
 
 /**
@@ -100,5 +112,6 @@ export function qs8GemmDequantize(
   requireDisjoint(kernel, { output, scratch }, { input, scales, packed: packed.buffer, ...(bias === null ? {} : { bias }) });
   kernels.exports.qs8_gemm_f32(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr, inputZeroPoint, scales.ptr, bias === null ? 0 : bias.ptr,
+    packed.layout.steps, packed.layout.weightOffset,
   );
 }

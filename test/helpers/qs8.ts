@@ -16,6 +16,16 @@ export type BiasKind = "none" | "small" | "extreme";
 /** "uniform" int8, "extreme" only -128/127, "small" values in [-4, 3]. */
 export type DataKind = "uniform" | "extreme" | "small";
 
+/**
+ * Weights of `bits` bits ([-2^(bits-1), 2^(bits-1) - 1]), or with `shifted` that window moved up to
+ * start at -1 (all but one value non-negative). Windows of at most 128 values take the relaxed
+ * build's relaxed GEMM layouts; 8 bits the plain one.
+ */
+export interface WeightStyle {
+  readonly bits: number;
+  readonly shifted: boolean;
+}
+
 export interface QuantStyle {
   readonly multiplierKind: MultiplierKind;
   readonly clamp: ClampKind;
@@ -23,10 +33,16 @@ export interface QuantStyle {
   readonly inputZeroPoint: number;
   readonly outputZeroPoint: number;
   readonly data: DataKind;
+  readonly weights: WeightStyle;
   readonly seed: number;
 }
 
 export const zeroPointArb = fc.oneof(fc.constantFrom(-128, 127, 0), fc.integer({ min: -128, max: 127 }));
+
+export const weightStyleArb: fc.Arbitrary<WeightStyle> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<WeightStyle>({ bits: 8, shifted: false }) },
+  { weight: 3, arbitrary: fc.record({ bits: fc.constantFrom(7, 6, 5, 4, 2), shifted: fc.boolean() }) },
+);
 
 export const quantStyleArb: fc.Arbitrary<QuantStyle> = fc.record({
   multiplierKind: fc.oneof(
@@ -42,14 +58,15 @@ export const quantStyleArb: fc.Arbitrary<QuantStyle> = fc.record({
     { weight: 5, arbitrary: fc.constant<DataKind>("uniform") },
     { weight: 1, arbitrary: fc.constantFrom<DataKind>("extreme", "small") },
   ),
+  weights: weightStyleArb,
   seed: fc.integer(),
 });
 
 /** A plain style for explicit cases: typical multipliers, no clamp, uniform data. */
 export function style(overrides: Partial<QuantStyle> = {}): QuantStyle {
   return {
-    multiplierKind: "typical", clamp: "full", bias: "small", inputZeroPoint: 3, outputZeroPoint: -5, data: "uniform", seed: 42,
-    ...overrides,
+    multiplierKind: "typical", clamp: "full", bias: "small", inputZeroPoint: 3, outputZeroPoint: -5, data: "uniform",
+    weights: { bits: 8, shifted: false }, seed: 42, ...overrides,
   };
 }
 
@@ -59,6 +76,22 @@ export function int8Data(length: number, seed: number, kind: DataKind): Int8Arra
   for (let i = 0; i < length; i++) {
     const r = next();
     data[i] = kind === "uniform" ? r >> 24 : kind === "extreme" ? (r & 1 ? 127 : -128) : r >> 29;
+  }
+  return data;
+}
+
+/** Weights following `style.weights` (the data kind's extremes are those of the weight window). */
+export function weightData(length: number, seed: number, style: Pick<QuantStyle, "weights" | "data">): Int8Array {
+  const { bits, shifted } = style.weights;
+  const next = int32Stream(seed);
+  const low = -(2 ** (bits - 1));
+  const high = 2 ** (bits - 1) - 1;
+  const shift = shifted && bits < 8 ? high - 1 : 0;
+  const data = new Int8Array(length);
+  for (let i = 0; i < length; i++) {
+    const r = next();
+    const value = style.data === "uniform" ? r >> (32 - bits) : style.data === "extreme" ? (r & 1 ? high : low) : Math.max(r >> 29, low);
+    data[i] = value + shift;
   }
   return data;
 }

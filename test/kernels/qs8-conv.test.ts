@@ -9,7 +9,7 @@ import { referenceQs8Conv2d } from "../../src/reference/qs8-conv.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
 import {
-  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, type QuantStyle,
+  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, weightData, type QuantStyle,
 } from "../helpers/qs8.js";
 
 let arena: WasmArena;
@@ -21,7 +21,7 @@ function convParams(shape: Conv2dShape, quant: QuantStyle): Qs8Conv2dParams {
   const inCPerGroup = shape.inC / shape.groups;
   const K = inCPerGroup * shape.kernelH * shape.kernelW;
   return {
-    weights: int8Data(shape.outC * K, quant.seed + 1, quant.data),
+    weights: weightData(shape.outC * K, quant.seed + 1, quant),
     outC: shape.outC,
     inCPerGroup,
     kernelH: shape.kernelH,
@@ -115,10 +115,14 @@ describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for b
     { name: "groups 2, not depthwise", shape: conv({ inC: 6, outC: 4, groups: 2 }) },
     { name: "groups 3 with odd channels per group", shape: conv({ inC: 9, outC: 9, groups: 3 }) },
     { name: "pointwise 1x1, many channels", shape: conv({ inC: 37, outC: 19, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "pointwise 1x1, batch 2 (one GEMM over both images)", shape: conv({ batch: 2, inC: 40, outC: 9, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "pointwise 1x1 with bottom/right padding (not a plain GEMM)", shape: conv({ inC: 40, outC: 5, kernelH: 1, kernelW: 1, padTop: 0, padLeft: 0, padBottom: 1, padRight: 2 }) },
     { name: "batch 3", shape: conv({ batch: 3, inH: 4, inW: 4 }) },
     { name: "K = 16 exactly (no K tail)", shape: conv({ inC: 4, kernelH: 2, kernelW: 2, outC: 6 }) },
     { name: "larger: 16 -> 24 channels, 3x3, 12x12", shape: conv({ inC: 16, outC: 24, inH: 12, inW: 12 }) },
   ])("$name", ({ shape }) => {
+    checkConv(shape, style({ seed: 3, weights: { bits: 6, shifted: false } }), "gemm");
+    checkConv(shape, style({ seed: 4, weights: { bits: 7, shifted: true }, inputZeroPoint: -128 }), "gemm");
     checkConv(shape, style({ seed: shape.inC * 31 + shape.outC }), "gemm");
     checkConv(shape, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax" }));
     checkConv(shape, style({ seed: 6, inputZeroPoint: 127, outputZeroPoint: -128, clamp: "relu", multiplierKind: "mixed" }));

@@ -8,7 +8,10 @@ import { referenceQs8GemmDequantize } from "../../src/reference/qs8-gemm.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
 import { int32Stream } from "../helpers/wasm.js";
-import { firstDifference, guardedInt8, int8Buffer, int8Data, readInt8, zeroPointArb, type DataKind } from "../helpers/qs8.js";
+import {
+  firstDifference, guardedInt8, int8Buffer, int8Data, readInt8, weightData, weightStyleArb, zeroPointArb, type DataKind,
+  type WeightStyle,
+} from "../helpers/qs8.js";
 import { bitMismatches } from "./helpers.js";
 
 let arena: WasmArena;
@@ -22,6 +25,7 @@ interface DynamicCase {
   /** Scales m * 2^e with e drawn from [minExponent, minExponent + 40]. */
   readonly minExponent: number;
   readonly bias: "none" | "random" | "zero";
+  readonly weights: WeightStyle;
   readonly seed: number;
 }
 
@@ -33,11 +37,12 @@ const caseArb: fc.Arbitrary<DynamicCase> = fc.record({
   ),
   minExponent: fc.constantFrom(-40, -30, -20, -150, 90),
   bias: fc.constantFrom("none", "random", "random", "zero"),
+  weights: weightStyleArb,
   seed: fc.integer(),
 });
 
 function dynamicCase(overrides: Partial<DynamicCase> = {}): DynamicCase {
-  return { inputZeroPoint: 3, data: "uniform", minExponent: -30, bias: "random", seed: 7, ...overrides };
+  return { inputZeroPoint: 3, data: "uniform", minExponent: -30, bias: "random", weights: { bits: 8, shifted: false }, seed: 7, ...overrides };
 }
 
 /** Positive float32 scales over ~40 binades (subnormal products and overflow to Inf included by the exponents). */
@@ -55,7 +60,7 @@ function biasFor(N: number, c: DynamicCase): Float32Array | null {
 
 /** Packs, runs qs8GemmDequantize between guard bytes and compares bits with the reference. */
 function checkDynamic(M: number, N: number, K: number, c: DynamicCase): void {
-  const params: Qs8GemmDynamicParams = { weights: int8Data(N * K, c.seed + 1, c.data), N, K };
+  const params: Qs8GemmDynamicParams = { weights: weightData(N * K, c.seed + 1, c), N, K };
   const input = int8Data(M * K, c.seed + 2, c.data);
   const scales = scalesFor(N, c);
   const bias = biasFor(N, c);
@@ -105,6 +110,8 @@ describe("qs8GemmDequantize matches the scalar reference bit for bit", () => {
     { name: "subnormal scales (products underflow, -0 results)", c: { minExponent: -150, bias: "none" } },
     { name: "huge scales (products overflow to Inf)", c: { minExponent: 90 } },
     { name: "zero bias of both signs", c: { bias: "zero", minExponent: -150 } },
+    { name: "6-bit weights (relaxed layout, two steps)", c: { weights: { bits: 6, shifted: false }, inputZeroPoint: -128 } },
+    { name: "7-bit weights shifted (relaxed layout, one step)", c: { weights: { bits: 7, shifted: true }, data: "extreme" } },
   ] as const)("$name", ({ c }) => {
     for (const [M, N, K] of [[1, 1, 1], [1, 5, 17], [7, 3, 33], [4, 8, 64]]) {
       checkDynamic(M, N, K, dynamicCase({ ...c, seed: M + N + K }));

@@ -6,7 +6,9 @@ import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize, type Qs8GemmParams } from "..
 import { referenceQs8Gemm } from "../../src/reference/qs8-gemm.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
-import { firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, type QuantStyle } from "../helpers/qs8.js";
+import {
+  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, weightData, type QuantStyle,
+} from "../helpers/qs8.js";
 
 let arena: WasmArena;
 beforeAll(async () => {
@@ -14,7 +16,7 @@ beforeAll(async () => {
 });
 
 function gemmParams(N: number, K: number, quant: QuantStyle): Qs8GemmParams {
-  return { weights: int8Data(N * K, quant.seed + 1, quant.data), N, K, ...makeRequant(quant, N, K) };
+  return { weights: weightData(N * K, quant.seed + 1, quant), N, K, ...makeRequant(quant, N, K) };
 }
 
 /** Packs, runs qs8Gemm between guard bytes and compares with the reference; restores the arena. */
@@ -77,10 +79,75 @@ describe("qs8Gemm matches the scalar reference bit for bit", () => {
     }
   });
 
+  test.each([
+    { name: "7-bit weights", weights: { bits: 7, shifted: false } },
+    { name: "7-bit weights shifted to [-1, 126]", weights: { bits: 7, shifted: true } },
+    { name: "6-bit weights", weights: { bits: 6, shifted: false } },
+    { name: "4-bit weights shifted", weights: { bits: 4, shifted: true } },
+    { name: "2-bit weights", weights: { bits: 2, shifted: false } },
+  ] as const)("$name (the relaxed build's relaxed layouts)", ({ weights }) => {
+    for (const [M, N, K] of [[1, 1, 1], [5, 3, 17], [4, 8, 64], [9, 13, 100], [3, 5, 33]]) {
+      checkGemm(M, N, K, style({ weights, seed: M * N + K }));
+      checkGemm(M, N, K, style({ weights, seed: K, data: "extreme", inputZeroPoint: -128, multiplierKind: "mixed", bias: "extreme" }));
+    }
+  });
+
   test("larger shapes: many row tiles and channel blocks, K in the hundreds", () => {
     checkGemm(67, 45, 300, style({ seed: 1 }));
     checkGemm(16, 64, 517, style({ seed: 2, multiplierKind: "mixed" }));
     checkGemm(3, 129, 1000, style({ seed: 3, clamp: "relu6" }));
+    checkGemm(21, 30, 777, style({ seed: 4, weights: { bits: 6, shifted: false } }));
+    checkGemm(13, 17, 301, style({ seed: 5, weights: { bits: 7, shifted: true } }));
+  });
+
+  // K = 1, w = 1, Z_x = 0: acc = bias[n] + x[m], so each channel sees the 256 accumulators around
+  // its bias, which is put where M0 * 2^(shift - 31) * acc crosses k + 1/2: the requantization's
+  // rounding ties, where a fast approximate path must hand over to the exact one.
+  test.prop(
+    [
+      fc.array(
+        fc.record({
+          multiplier: fc.oneof(fc.integer({ min: 2 ** 30, max: 2 ** 31 - 1 }), fc.constantFrom(2 ** 30, 2 ** 31 - 1)),
+          shift: fc.oneof(fc.integer({ min: -24, max: 4 }), fc.constantFrom(0, -1, -2, 1)),
+          k: fc.integer({ min: -120, max: 120 }),
+        }),
+        { minLength: 1, maxLength: 9 },
+      ),
+      fc.integer({ min: -3, max: 3 }),
+    ],
+    { numRuns: 1000 },
+  )("near every kind of rounding tie", (channels, nudge) => {
+    const N = channels.length;
+    const bias = Int32Array.from(channels, ({ multiplier, shift, k }) => {
+      const tie = ((k + 0.5) * 2 ** (31 - shift)) / multiplier;
+      return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(tie) + nudge));
+    });
+    const params: Qs8GemmParams = {
+      weights: new Int8Array(N).fill(1), N, K: 1, bias, inputZeroPoint: 0,
+      multiplier: Int32Array.from(channels, (c) => c.multiplier), shift: Int32Array.from(channels, (c) => c.shift),
+      outputZeroPoint: 0, qmin: -128, qmax: 127,
+    };
+    const input = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    const mark = arena.mark();
+    try {
+      const packed = packQs8Gemm(arena, params);
+      const output = arena.alloc("int8", 256 * N);
+      qs8Gemm(arena.kernels, packed, int8Buffer(arena, input), 256, output, arena.alloc("int8", qs8GemmScratchSize(packed, 256)));
+      const mismatch = firstDifference(readInt8(arena, output), referenceQs8Gemm(input, 256, params));
+      expect(mismatch, `first mismatch at row ${Math.floor(mismatch / N)}, channel ${mismatch % N}`).toBe(-1);
+    } finally {
+      arena.release(mark);
+    }
+  });
+
+  test("packs the relaxed layouts exactly where the build and the weight window allow", () => {
+    const relaxed = arena.kernels.build === "relaxed";
+    for (const [bits, steps] of [[8, 0], [7, 1], [6, 2], [3, 2]] as const) {
+      const mark = arena.mark();
+      const packed = packQs8Gemm(arena, gemmParams(4, 40, style({ weights: { bits, shifted: false } })));
+      expect(packed.layout.steps, `${bits}-bit weights`).toBe(relaxed ? steps : 0);
+      arena.release(mark);
+    }
   });
 });
 

@@ -1,11 +1,13 @@
 // Guards against silent scalar fallbacks: each kernel's loops (in its own body or in any function
 // it calls) must contain the SIMD instructions it is built around. Reads the text form of the
-// compiled module, build/kernels-simd.wat (written by `npm run asbuild`, which `npm test` runs first).
+// compiled modules, build/kernels-simd.wat and build/kernels-relaxed.wat (written by `npm run asbuild`,
+// which `npm test` runs first).
 import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 
 const WAT_PATH = fileURLToPath(new URL("../../build/kernels-simd.wat", import.meta.url));
+const RELAXED_WAT_PATH = fileURLToPath(new URL("../../build/kernels-relaxed.wat", import.meta.url));
 
 /** One row per kernel export: the instructions its inner loops must use. */
 const KERNELS: readonly { exportName: string; instructions: readonly string[] }[] = [
@@ -20,6 +22,13 @@ const KERNELS: readonly { exportName: string; instructions: readonly string[] }[
   { exportName: "f32_maxpool2d", instructions: ["f32x4.max"] },
   { exportName: "qs8_requantize", instructions: ["i64x2.mul", "i32x4.max_s"] },
   { exportName: "qs8_add", instructions: ["i64x2.extmul_low_i32x4_s"] },
+];
+
+/** The relaxed build's int8 GEMM loops: relaxed int16 dot products (widened by i32x4.dot_i16x8_s), never the add form. */
+const RELAXED_KERNELS: readonly { exportName: string; instructions: readonly string[] }[] = [
+  { exportName: "qs8_gemm", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
+  { exportName: "qs8_gemm_f32", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
+  { exportName: "qs8_conv2d", instructions: ["i16x8.relaxed_dot_i8x16_i7x16_s", "i32x4.dot_i16x8_s"] },
 ];
 
 interface WatModule {
@@ -95,6 +104,32 @@ describe("kernels' inner loops use their SIMD instructions", () => {
   });
 
   const rows = KERNELS.map((row) => ({ ...row, listed: row.instructions.join(", ") }));
+  test.each(rows)("$exportName loops use $listed", ({ exportName, instructions }) => {
+    const root = module.exports.get(exportName);
+    expect(root, `export ${exportName}`).toBeDefined();
+    const inLoops = new Set(reachable(module, root!).flatMap((name) => [...instructionsInLoops(module.functions.get(name) ?? [])]));
+    for (const instruction of instructions) expect(inLoops.has(instruction), instruction).toBe(true);
+  });
+});
+
+describe("the relaxed build's GEMM loops use relaxed dot products (and only the form every engine computes right)", () => {
+  test("build/kernels-relaxed.wat exists (run `npm run asbuild`)", () => {
+    expect(existsSync(RELAXED_WAT_PATH)).toBe(true);
+  });
+
+  const text = existsSync(RELAXED_WAT_PATH) ? readFileSync(RELAXED_WAT_PATH, "utf8") : "";
+  const module = parseWat(text);
+
+  test("no i32x4.relaxed_dot_i8x16_i7x16_add_s anywhere (V8 11.3, Node 20, computes it wrong)", () => {
+    expect(text.length).toBeGreaterThan(0);
+    expect(text.includes("relaxed_dot_i8x16_i7x16_add_s")).toBe(false);
+  });
+
+  test("the simd build has no relaxed instruction", () => {
+    expect(readFileSync(WAT_PATH, "utf8").includes("relaxed")).toBe(false);
+  });
+
+  const rows = RELAXED_KERNELS.map((row) => ({ ...row, listed: row.instructions.join(", ") }));
   test.each(rows)("$exportName loops use $listed", ({ exportName, instructions }) => {
     const root = module.exports.get(exportName);
     expect(root, `export ${exportName}`).toBeDefined();

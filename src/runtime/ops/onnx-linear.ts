@@ -6,9 +6,8 @@
 // group and runs the same GEMM; this path favours exactness over speed.
 import { attrInt } from "../../graph/ir.js";
 import type { WasmArena } from "../../kernels/arena.js";
-import { accumulatorInit, roundUp } from "../../kernels/qs8-common.js";
-import { qs8GemmDequantize, qs8GemmDequantizeScratchSize, type PackedQs8GemmDynamic } from "../../kernels/qs8-gemm-dynamic.js";
-import { qs8PairBlocksBytes, writeQs8PairBlocks } from "../../kernels/qs8-gemm.js";
+import { accumulatorInit } from "../../kernels/qs8-common.js";
+import { packQs8GemmDynamic, qs8GemmDequantize, qs8GemmDequantizeScratchSize, type PackedQs8GemmDynamic } from "../../kernels/qs8-gemm-dynamic.js";
 import { conv2dOutputHW, type Conv2dShape } from "../../kernels/shapes.js";
 import type { LoweredStep, QuantizedWeights } from "../lowering.js";
 import { conv2dShape, type BindQuant } from "./conv.js";
@@ -32,13 +31,8 @@ interface OnnxGemm {
 
 /** Packs int8 [N, K] weights with their accumulator start (bias - Z_x * row sum) and the f32 output scales. */
 function packOnnxGemm(arena: WasmArena, weights: Int8Array, N: number, K: number, bias: Int32Array | null, inputZeroPoint: number, scales: Float32Array): OnnxGemm {
-  const init = accumulatorInit(weights, N, K, bias, inputZeroPoint);
-  const buffer = arena.alloc("int8", qs8PairBlocksBytes(N, K));
-  writeQs8PairBlocks(arena.kernels.memory.buffer, buffer.ptr, weights, N, K, (ints, at, laneChannels) => {
-    laneChannels.forEach((c, lane) => (ints[at + lane] = c < 0 ? 0 : init[c]));
-  });
-  const scaleBuffer = arena.from("float32", scales);
-  return { packed: { kernels: arena.kernels, N, K, kPadded: roundUp(K, 8), buffer }, scales: scaleBuffer };
+  const rowSums = accumulatorInit(weights, N, K, bias, inputZeroPoint);
+  return { packed: packQs8GemmDynamic(arena, { weights, N, K, rowSums }), scales: arena.from("float32", scales) };
 }
 
 interface Requant {
