@@ -71,6 +71,7 @@ export {
   type MseObserverOptions,
 } from "./calibrate/index.js";
 export { InferenceSession, type SessionOptions, type ModelSource } from "./runtime/session.js";
+export { enableNodeRelaxedSimd, selectKernelBuild, type KernelBuild } from "./kernels/module.js";
 export { Tensor, type TensorType, type TensorData } from "./runtime/tensor.js";
 export type { SessionSummary, SummaryRow } from "./runtime/summary.js";
 export {

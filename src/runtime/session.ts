@@ -5,7 +5,7 @@ import { type Graph } from "../graph/ir.js";
 import { optimizeGraph, type OptimizationLevel } from "../graph/passes/index.js";
 import { inferShapes } from "../graph/shape-inference.js";
 import { WasmArena } from "../kernels/arena.js";
-import { instantiateKernels, type KernelInstance } from "../kernels/module.js";
+import { instantiateKernels, selectKernelBuild, type KernelBuild, type KernelInstance } from "../kernels/module.js";
 import { readOnnxModel } from "../onnx/reader.js";
 import { lowerGraph, type LoweredGraph } from "./lowering.js";
 import { prepareStep } from "./ops/index.js";
@@ -32,6 +32,12 @@ export interface SessionOptions {
    * saturate(roundHalfToEven(f32(acc) * f32(S_x * S_w / S_y)) + Z_y) as ONNX Runtime does.
    */
   readonly requantization?: RequantizationMode;
+  /**
+   * Which WebAssembly build runs the kernels: "auto" (default) takes the relaxed-SIMD build when
+   * the engine validates it and it passes a self-test against the plain SIMD build, else "simd".
+   * In Node 20 relaxed SIMD needs V8's flag: call `enableNodeRelaxedSimd()` before creating sessions.
+   */
+  readonly kernelBuild?: "auto" | KernelBuild;
 }
 
 export type ModelSource = Uint8Array | ArrayBuffer | string | Graph;
@@ -78,7 +84,8 @@ export class InferenceSession {
       optimizeGraph(graph, { level: options.graphOptimizationLevel ?? "all", skip: [...(options.skipPasses ?? [])] }),
     );
     const lowered = lowerGraph(optimised);
-    const kernels = await instantiateKernels();
+    const build = !options.kernelBuild || options.kernelBuild === "auto" ? await selectKernelBuild() : options.kernelBuild;
+    const kernels = await instantiateKernels(build);
     const arena = new WasmArena(kernels);
     const ctx = {
       requantization: options.requantization ?? "fixed-point",
