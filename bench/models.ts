@@ -41,8 +41,8 @@ const FP32_TOLERANCE = 1e-4;
 
 /**
  * The jobs, in order. ONNX Runtime single-threaded comes first: its fp32 outputs are the
- * reference. TensorFlow.js's wasm backend has no threads in Node (tensorflow/tfjs#3830), and ours
- * and plain JS are single-threaded, so only ONNX Runtime gets a 2-thread job.
+ * reference. TensorFlow.js's wasm backend has no threads in Node (tensorflow/tfjs#3830) and plain
+ * JS is single-threaded, so ONNX Runtime and ours get the 2-thread jobs.
  */
 interface JobPlan {
   readonly runtime: Runtime;
@@ -56,6 +56,7 @@ const PLAN: readonly JobPlan[] = [
   { runtime: "tfjs-wasm", threads: 1, precisions: ["fp32"] },
   { runtime: "js", threads: 1, precisions: ["fp32"] },
   { runtime: "ort-web", threads: 2, precisions: ["fp32", "int8", "uint8"] },
+  { runtime: "ours", threads: 2, precisions: ["int8", "fp32"] },
 ];
 
 export function defaultModelFiles(): string[] {

@@ -60,7 +60,7 @@ export function randomBatch(batch: number, sampleDims: readonly number[], seed: 
 async function createRuntime(runtime: Runtime, threads: number): Promise<PeerRuntime> {
   switch (runtime) {
     case "ours":
-      return (await import("./ours.js")).createOursRuntime();
+      return (await import("./ours.js")).createOursRuntime(threads);
     case "js":
       return (await import("./plain-js.js")).createPlainJsRuntime();
     case "tfjs-wasm":

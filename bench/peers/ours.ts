@@ -1,5 +1,6 @@
 // Our runtime: InferenceSession over the WebAssembly kernels, on the fp32 model or our int8 QDQ
-// model (which it lowers to integer kernels). Single-threaded.
+// model (which it lowers to integer kernels). One thread calls runSync; more call run(), which
+// splits the batch across worker threads.
 import { InferenceSession } from "../../src/runtime/session.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import type { Batch, LoadedModel, PeerRuntime } from "./types.js";
@@ -8,6 +9,7 @@ class OursModel implements LoadedModel {
   constructor(
     private readonly session: InferenceSession,
     private readonly inputName: string,
+    private readonly threads: number,
   ) {}
 
   private feeds(batch: Batch): Record<string, Tensor> {
@@ -21,16 +23,16 @@ class OursModel implements LoadedModel {
 
   prepareCall(batch: Batch): () => unknown {
     const feeds = this.feeds(batch);
-    return () => this.session.runSync(feeds);
+    return this.threads > 1 ? () => this.session.run(feeds) : () => this.session.runSync(feeds);
   }
 }
 
-export function createOursRuntime(): PeerRuntime {
+export function createOursRuntime(threads = 1): PeerRuntime {
   return {
     runtime: "ours",
-    threads: 1,
+    threads,
     async load(onnxBytes, inputName) {
-      return new OursModel(await InferenceSession.create(onnxBytes), inputName);
+      return new OursModel(await InferenceSession.create(onnxBytes, { numThreads: threads }), inputName, threads);
     },
   };
 }

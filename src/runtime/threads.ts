@@ -52,6 +52,7 @@ async function startWorker(): Promise<NodeWorker> {
 /** Workers holding the same model, started on first use and released with the session. */
 export class ThreadPool {
   private workers: Promise<NodeWorker[]> | undefined;
+  private ready: NodeWorker[] | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (o: Record<string, WireTensor>) => void; reject: (e: Error) => void }>();
 
@@ -90,9 +91,20 @@ export class ThreadPool {
     else waiting.reject(new InvalidArgumentError(`worker: ${message.message}`));
   }
 
-  /** Runs `slices[i]` on worker i (the caller runs its own slice) and resolves with their outputs. */
-  async runSlices(slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
-    const workers = await this.start();
+  /**
+   * Runs `slices[i]` on worker i (the caller runs its own slice meanwhile) and resolves with their
+   * outputs. Once the workers are up, the slices are posted before this returns, so they run while
+   * the caller computes; only the first call waits for the workers to start.
+   */
+  runSlices(slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
+    if (this.ready) return this.dispatchAndWait(this.ready, slices);
+    return this.start().then((workers) => {
+      this.ready = workers;
+      return this.dispatchAndWait(workers, slices);
+    });
+  }
+
+  private async dispatchAndWait(workers: NodeWorker[], slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
     // Idle workers are unref'd so they never keep a process alive; busy ones must, or Node
     // would exit while the caller awaits them.
     workers.forEach((w) => w.ref());
@@ -119,6 +131,7 @@ export class ThreadPool {
   async release(): Promise<void> {
     const workers = await this.workers;
     this.workers = undefined;
+    this.ready = undefined;
     await Promise.all((workers ?? []).map((w) => w.terminate()));
   }
 }
