@@ -1,5 +1,5 @@
 // Rough single-thread timings of the int8 kernels (best of many runs), for tuning by hand:
-//   npm run asbuild && npx tsx scripts/time-qs8-kernels.ts [simd|relaxed]
+//   npm run asbuild && npx tsx bench/time-qs8-kernels.ts [simd|relaxed]
 // Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/).
 // "relaxed" switches on V8's relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd) first; it
 // changes only the GEMMs whose weights lie within a 7-bit window (the "w7"/"w6" rows).
