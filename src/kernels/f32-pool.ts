@@ -3,7 +3,7 @@ import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmBuffer } from "./arena.js";
 import { requireDimension, requireDisjoint } from "./f32-common.js";
 import type { KernelInstance } from "./module.js";
-import { convOutputSize, type Pool2dShape } from "./shapes.js";
+import { validatePool2dShape, type Pool2dShape } from "./shapes.js";
 
 type Ptr = number;
 
@@ -20,42 +20,6 @@ export interface F32PoolExports {
     countIncludePad: number, output: Ptr,
   ): void;
   f32_global_avgpool(input: Ptr, batch: number, H: number, W: number, C: number, output: Ptr): void;
-}
-
-/** Output extent along one axis with ceil_mode (the largest a caller can ask for). */
-function ceilOutputSize(input: number, kernel: number, stride: number, dilation: number, padBefore: number, padAfter: number): number {
-  return Math.ceil((input + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
-}
-
-function validateAxis(
-  kernel: string, axis: "H" | "W", input: number, window: number, stride: number, dilation: number,
-  padBefore: number, padAfter: number, output: number,
-): void {
-  if (dilation * (window - 1) + 1 > input + padBefore + padAfter) {
-    throw new ShapeError(`${kernel}: the dilated ${axis} window (${window}, dilation ${dilation}) exceeds the padded input (${input} + ${padBefore} + ${padAfter})`);
-  }
-  const floorSize = convOutputSize(input, window, stride, dilation, padBefore, padAfter);
-  const ceilSize = ceilOutputSize(input, window, stride, dilation, padBefore, padAfter);
-  if (output < floorSize || output > ceilSize) {
-    const range = floorSize === ceilSize ? `${floorSize}` : `${floorSize} (floor) or ${ceilSize} (ceil)`;
-    throw new ShapeError(`${kernel}: out${axis} ${output} is impossible for this window; expected ${range}`);
-  }
-}
-
-/**
- * Throws a ShapeError unless the pooling is well formed: positive sizes (pads >= 0), the dilated
- * window fits the padded input, and outH/outW are the floor- or ceil-mode output size.
- */
-export function validatePool2dShape(kernel: string, shape: Pool2dShape): void {
-  for (const [key, value] of Object.entries(shape)) {
-    const minimum = key.startsWith("pad") ? 0 : 1;
-    if (!Number.isInteger(value) || value < minimum) {
-      throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
-    }
-  }
-  const s = shape;
-  validateAxis(kernel, "H", s.inH, s.kernelH, s.strideH, s.dilationH, s.padTop, s.padBottom, s.outH);
-  validateAxis(kernel, "W", s.inW, s.kernelW, s.strideW, s.dilationW, s.padLeft, s.padRight, s.outW);
 }
 
 function requirePoolBuffers(kernel: string, shape: Pool2dShape, input: WasmBuffer, output: WasmBuffer): void {

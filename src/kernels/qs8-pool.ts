@@ -9,7 +9,7 @@ import {
   INT8_MAX, INT8_MIN, requireDim, requireDisjoint, requireInt8Range, requireScale, requireZeroPoint,
 } from "./checks.js";
 import type { KernelInstance } from "./module.js";
-import { convOutputSize, type Pool2dShape } from "./shapes.js";
+import { validatePool2dShape, type Pool2dShape } from "./shapes.js";
 
 type Ptr = number;
 
@@ -87,33 +87,14 @@ const MAX_WINDOW = 2 ** 23;
 // int32, which holds for S_x / S_y <= 2^22.
 const MAX_SCALE_RATIO = 2 ** 22;
 
-const POOL_DIMS = ["batch", "inH", "inW", "channels", "kernelH", "kernelW", "strideH", "strideW", "dilationH", "dilationW", "outH", "outW"] as const;
-const POOL_PADS = ["padTop", "padLeft", "padBottom", "padRight"] as const;
-
 /**
- * Throws a ShapeError unless the pooling is well formed: positive sizes, the window within
- * MAX_WINDOW, and outH/outW the floor-mode or ceil-mode output size (ONNX ceil_mode).
+ * The shape checks of validatePool2dShape (src/kernels/shapes.ts), plus the window limit under
+ * which int32 sums and the f64 division stay exact.
  */
-export function validatePool2dShape(kernel: string, shape: Pool2dShape): void {
-  for (const key of POOL_DIMS) requireDim(kernel, key, shape[key]);
-  for (const key of POOL_PADS) requireDim(kernel, key, shape[key], 0);
+function validateQs8PoolShape(kernel: string, shape: Pool2dShape): void {
+  validatePool2dShape(kernel, shape);
   if (shape.kernelH * shape.kernelW > MAX_WINDOW) {
     throw new ShapeError(`${kernel}: a ${shape.kernelH}x${shape.kernelW} window exceeds ${MAX_WINDOW} positions`);
-  }
-  requireOutputSize(kernel, "outH", shape.outH, shape.inH, shape.kernelH, shape.strideH, shape.dilationH, shape.padTop, shape.padBottom);
-  requireOutputSize(kernel, "outW", shape.outW, shape.inW, shape.kernelW, shape.strideW, shape.dilationW, shape.padLeft, shape.padRight);
-}
-
-function requireOutputSize(
-  kernel: string, name: string, actual: number,
-  input: number, size: number, stride: number, dilation: number, padBefore: number, padAfter: number,
-): void {
-  const floor = convOutputSize(input, size, stride, dilation, padBefore, padAfter);
-  const ceil = Math.ceil((input + padBefore + padAfter - dilation * (size - 1) - 1) / stride) + 1;
-  if (floor < 1 || actual < floor || actual > ceil) {
-    throw new ShapeError(
-      `${kernel}: ${name} is ${actual}; the floor- and ceil-mode sizes are ${floor} and ${ceil} (and must be >= 1)`,
-    );
   }
 }
 
@@ -122,7 +103,7 @@ export function qs8MaxPool2d(
   kernels: KernelInstance, input: WasmBuffer, shape: Pool2dShape, clamp: Int8Clamp, out: WasmBuffer,
 ): void {
   const kernel = "qs8MaxPool2d";
-  validatePool2dShape(kernel, shape);
+  validateQs8PoolShape(kernel, shape);
   requireInt8Range(kernel, clamp.qmin, clamp.qmax);
   const inputLength = shape.batch * shape.inH * shape.inW * shape.channels;
   const outputLength = shape.batch * shape.outH * shape.outW * shape.channels;
@@ -166,7 +147,7 @@ export function prepareQs8AvgPool2d(
   arena: WasmArena, shape: Pool2dShape, countIncludePad: boolean, quant: AvgPoolQuantization,
 ): Qs8AvgPool2dParams {
   const kernel = "prepareQs8AvgPool2d";
-  validatePool2dShape(kernel, shape);
+  validateQs8PoolShape(kernel, shape);
   const { qmin, qmax, requantize } = requireAvgPoolQuantization(kernel, quant);
   let multipliers: WasmBuffer | null = null;
   if (requantize) {
@@ -194,7 +175,7 @@ export function prepareQs8AvgPool2d(
 export function qs8AvgPool2d(kernels: KernelInstance, input: WasmBuffer, params: Qs8AvgPool2dParams, out: WasmBuffer): void {
   const kernel = "qs8AvgPool2d";
   const shape = params.shape;
-  validatePool2dShape(kernel, shape);
+  validateQs8PoolShape(kernel, shape);
   requireInt8Range(kernel, params.qmin, params.qmax);
   requireZeroPoint(kernel, "inputZeroPoint", params.inputZeroPoint);
   requireZeroPoint(kernel, "outputZeroPoint", params.outputZeroPoint);

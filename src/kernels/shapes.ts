@@ -78,3 +78,45 @@ function requireShapeInteger(kernel: string, key: string, value: number, minimum
     throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
   }
 }
+
+const POOL_SIZES = ["batch", "inH", "inW", "channels", "kernelH", "kernelW", "strideH", "strideW", "dilationH", "dilationW", "outH", "outW"] as const;
+const POOL_PADS = ["padTop", "padLeft", "padBottom", "padRight"] as const;
+
+function requireExtent(kernel: string, key: string, value: number, minimum: number): void {
+  if (!Number.isInteger(value) || value < minimum) {
+    throw new ShapeError(`${kernel}: ${key} must be an integer >= ${minimum}, got ${value}`);
+  }
+}
+
+/** Output extent along one axis with ceil_mode (the largest a caller can ask for). */
+function ceilOutputSize(input: number, kernel: number, stride: number, dilation: number, padBefore: number, padAfter: number): number {
+  return Math.ceil((input + padBefore + padAfter - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+function validateAxis(
+  kernel: string, axis: "H" | "W", input: number, window: number, stride: number, dilation: number,
+  padBefore: number, padAfter: number, output: number,
+): void {
+  if (dilation * (window - 1) + 1 > input + padBefore + padAfter) {
+    throw new ShapeError(`${kernel}: the dilated ${axis} window (${window}, dilation ${dilation}) exceeds the padded input (${input} + ${padBefore} + ${padAfter})`);
+  }
+  const floorSize = convOutputSize(input, window, stride, dilation, padBefore, padAfter);
+  const ceilSize = ceilOutputSize(input, window, stride, dilation, padBefore, padAfter);
+  if (output < floorSize || output > ceilSize) {
+    const range = floorSize === ceilSize ? `${floorSize}` : `${floorSize} (floor) or ${ceilSize} (ceil)`;
+    throw new ShapeError(`${kernel}: out${axis} ${output} is impossible for this window; expected ${range}`);
+  }
+}
+
+/**
+ * Throws a ShapeError unless the pooling is well formed: positive sizes (pads >= 0), the dilated
+ * window fits the padded input, and outH/outW are the floor- or ceil-mode output size.
+ */
+export function validatePool2dShape(kernel: string, shape: Pool2dShape): void {
+  // Fixed key lists rather than Object.entries: this runs inside session.run(), which must not allocate.
+  for (let i = 0; i < POOL_SIZES.length; i++) requireExtent(kernel, POOL_SIZES[i], shape[POOL_SIZES[i]], 1);
+  for (let i = 0; i < POOL_PADS.length; i++) requireExtent(kernel, POOL_PADS[i], shape[POOL_PADS[i]], 0);
+  const s = shape;
+  validateAxis(kernel, "H", s.inH, s.kernelH, s.strideH, s.dilationH, s.padTop, s.padBottom, s.outH);
+  validateAxis(kernel, "W", s.inW, s.kernelW, s.strideW, s.dilationW, s.padLeft, s.padRight, s.outW);
+}
