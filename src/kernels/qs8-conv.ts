@@ -302,24 +302,22 @@ export function qs8Conv2d(
   requireBuffer(kernel, "output", output, "int8", batch * outH * outW * outC);
   requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
   requireDisjoint(kernel, { output, scratch }, { input, packed: packed.buffer });
-  const geometry = [
-    shape.kernelH, shape.kernelW, shape.strideH, shape.strideW, shape.dilationH, shape.dilationW, shape.padTop, shape.padLeft,
-  ] as const;
+  const { kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = shape;
   const { inputZeroPoint, outputZeroPoint, qmin, qmax } = packed;
   if (packed.kind === "depthwise") {
     kernels.exports.qs8_conv2d_depthwise(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC / inC,
-      ...geometry, inputZeroPoint, outputZeroPoint, qmin, qmax,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, outputZeroPoint, qmin, qmax,
     );
   } else if (packed.kind === "small") {
     kernels.exports.qs8_conv2d_small(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      ...geometry, inputZeroPoint, outputZeroPoint, qmin, qmax,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, outputZeroPoint, qmin, qmax,
     );
   } else {
     kernels.exports.qs8_conv2d(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      ...geometry, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).steps, gemmLayoutOf(packed).weightOffset,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).steps, gemmLayoutOf(packed).weightOffset,
     );
   }
 }
