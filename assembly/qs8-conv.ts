@@ -150,8 +150,8 @@ function gatherRow(
 /**
  * General int8 convolution. input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC],
  * `packed` from packQs8Conv2d (per group: ceil(outC/groups / 2) GEMM blocks over
- * K = kernelH * kernelW * inC/groups, in the layout of `steps` as for qs8_gemm), scratch of 4 rows
- * (1 when batch * outH * outW < 4) of gemmRowBytes(K, steps) (+ QS8_RELAXED_PREFIX relaxed).
+ * K = kernelH * kernelW * inC/groups, in the layout of `steps` as for qs8_gemm), scratch as for
+ * qs8_gemm with M = batch * outH * outW.
  */
 export function qs8_conv2d(
   input: usize, output: usize, packed: usize, scratch: usize,

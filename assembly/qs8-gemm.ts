@@ -45,7 +45,8 @@ export function prepareRow(src: usize, length: i32, scratch: usize, r: i32, rowB
 
 /**
  * int8 GEMM: input int8 [M, K] row-major, output int8 [M, N] row-major, `packed` as produced by
- * packQs8Gemm, scratch of 4 rows (1 when M < 4) of gemmRowBytes (+ QS8_RELAXED_PREFIX relaxed).
+ * packQs8Gemm, scratch of qs8GemmTileBytes (host): 4 rows of gemmRowBytes and, widened, 4 more for
+ * their interleaved copy (1 row when M < 4; + QS8_RELAXED_PREFIX relaxed).
  * Reads only its inputs; writes only output and scratch.
  *
  * Each tile of four rows is prepared in the scratch, then multiplied by all packed channels in

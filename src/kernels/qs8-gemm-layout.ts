@@ -93,5 +93,7 @@ export function writeQs8PairBlocks(
 export function qs8GemmTileBytes(kernel: string, layout: Qs8GemmLayout, M: number): number {
   requirePositiveInteger(kernel, "M", M);
   const rows = M >= TILE_ROWS ? TILE_ROWS : 1;
-  return layout.steps === 0 ? rows * 2 * layout.kPadded : RELAXED_PREFIX_BYTES + rows * layout.kPadded;
+  // Widened tiles of four rows take twice their size: the rows, then their interleaved copy.
+  const copies = rows === TILE_ROWS ? 2 : 1;
+  return layout.steps === 0 ? copies * rows * 2 * layout.kPadded : RELAXED_PREFIX_BYTES + rows * layout.kPadded;
 }
