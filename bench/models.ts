@@ -1,9 +1,10 @@
 // Model benchmark: our runtime (int8 and fp32) against the runtimes users would otherwise pick, on
-// the same ONNX files in the same run: plain TypeScript, TensorFlow.js (wasm backend) and ONNX
-// Runtime Web (wasm backend, fp32, our int8 QDQ file and its uint8-activation form), at batch 1
-// and 64, single-threaded and with 2 threads where the runtime has threads. Every runtime runs in
-// a process of its own (bench/peers/job.ts); before timing, each one's outputs on a fixed input are
-// checked against ONNX Runtime's fp32 outputs.
+// the same ONNX files in the same run: plain TypeScript, TensorFlow.js (wasm backend), ONNX
+// Runtime Web (wasm backend) and ONNX Runtime for Node (native CPU), each ONNX Runtime on fp32,
+// our int8 QDQ file and its uint8-activation form, at batch 1 and 64, single-threaded and with 2
+// threads where the runtime has threads. Every runtime runs in a process of its own
+// (bench/peers/job.ts); before timing, each one's outputs on a fixed input are checked against
+// ONNX Runtime Web's fp32 outputs.
 // Writes bench/results/models.json: rows { model, batch, runtime, precision, threads, msMedian }.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,7 +43,7 @@ const FP32_TOLERANCE = 1e-4;
 /**
  * The jobs, in order. ONNX Runtime single-threaded comes first: its fp32 outputs are the
  * reference. TensorFlow.js's wasm backend has no threads in Node (tensorflow/tfjs#3830) and plain
- * JS is single-threaded, so ONNX Runtime and ours get the 2-thread jobs.
+ * JS is single-threaded, so both ONNX Runtimes and ours get the 2-thread jobs.
  */
 interface JobPlan {
   readonly runtime: Runtime;
@@ -55,8 +56,10 @@ const PLAN: readonly JobPlan[] = [
   { runtime: "ours", threads: 1, precisions: ["int8", "fp32"] },
   { runtime: "tfjs-wasm", threads: 1, precisions: ["fp32"] },
   { runtime: "js", threads: 1, precisions: ["fp32"] },
+  { runtime: "ort-node", threads: 1, precisions: ["fp32", "int8", "uint8"] },
   { runtime: "ort-web", threads: 2, precisions: ["fp32", "int8", "uint8"] },
   { runtime: "ours", threads: 2, precisions: ["int8", "fp32"] },
+  { runtime: "ort-node", threads: 2, precisions: ["fp32", "int8", "uint8"] },
 ];
 
 export function defaultModelFiles(): string[] {
@@ -195,23 +198,32 @@ export async function benchmarkModels(options: ModelBenchmarkOptions): Promise<M
 // ---------------------------------------------------------------------------------------------
 // Summary and table.
 
+/** An ONNX Runtime's faster quantized form (int8 or uint8 activations) and its median time. */
+export interface OrtQuantized {
+  readonly precision: Precision;
+  readonly ms: number;
+}
+
 export interface ModelSpeedup {
   readonly model: string;
   readonly batch: number;
   readonly oursInt8Ms?: number;
   readonly tfjsFp32Ms?: number;
-  /** ONNX Runtime's faster quantized form (int8 or uint8 activations) at 1 and at 2 threads. */
-  readonly ortQuantized1t?: { readonly precision: Precision; readonly ms: number };
-  readonly ortQuantized2t?: { readonly precision: Precision; readonly ms: number };
+  /** ONNX Runtime Web (wasm, the runtime ours replaces in a browser) at 1 and at 2 threads. */
+  readonly ortWeb1t?: OrtQuantized;
+  readonly ortWeb2t?: OrtQuantized;
+  /** ONNX Runtime for Node (native code, the fastest option a Node user has) at 1 and at 2 threads. */
+  readonly ortNode1t?: OrtQuantized;
+  readonly ortNode2t?: OrtQuantized;
 }
 
-function fastestOrtQuantized(rows: readonly ModelRow[], threads: number): ModelSpeedup["ortQuantized1t"] {
-  const candidates = rows.filter((r) => (r.runtime === "ort-web" || r.runtime === "ort-node") && r.precision !== "fp32" && r.threads === threads);
+function fastestOrtQuantized(rows: readonly ModelRow[], runtime: "ort-web" | "ort-node", threads: number): OrtQuantized | undefined {
+  const candidates = rows.filter((r) => r.runtime === runtime && r.precision !== "fp32" && r.threads === threads);
   const best = candidates.reduce<ModelRow | undefined>((b, r) => (!b || r.msMedian < b.msMedian ? r : b), undefined);
   return best && { precision: best.precision, ms: best.msMedian };
 }
 
-/** Per model and batch: ours int8 against TensorFlow.js fp32 and ONNX Runtime's best quantized form. */
+/** Per model and batch: ours int8 against TensorFlow.js fp32 and each ONNX Runtime's best quantized form. */
 export function modelSpeedups(rows: readonly ModelRow[]): ModelSpeedup[] {
   return modelBatches(rows).map(({ model, batch }) => {
     const group = rows.filter((r) => r.model === model && r.batch === batch);
@@ -221,8 +233,10 @@ export function modelSpeedups(rows: readonly ModelRow[]): ModelSpeedup[] {
       batch,
       oursInt8Ms: find("ours", "int8"),
       tfjsFp32Ms: find("tfjs-wasm", "fp32"),
-      ortQuantized1t: fastestOrtQuantized(group, 1),
-      ortQuantized2t: fastestOrtQuantized(group, 2),
+      ortWeb1t: fastestOrtQuantized(group, "ort-web", 1),
+      ortWeb2t: fastestOrtQuantized(group, "ort-web", 2),
+      ortNode1t: fastestOrtQuantized(group, "ort-node", 1),
+      ortNode2t: fastestOrtQuantized(group, "ort-node", 2),
     };
   });
 }
@@ -231,10 +245,14 @@ function ratio(numerator: number | undefined, denominator: number | undefined): 
   return numerator !== undefined && denominator !== undefined ? `${(numerator / denominator).toFixed(2)}x` : "";
 }
 
+function ratioTo(ort: OrtQuantized | undefined, oursMs: number | undefined): string {
+  return ort ? `${ratio(ort.ms, oursMs)} (${ort.precision})` : "";
+}
+
 /**
  * One line per model and batch: the median milliseconds of every series, then how many times
- * faster ours int8 is than TensorFlow.js fp32 and than ONNX Runtime's faster quantized form
- * (1 thread, and 2 threads against our single thread).
+ * faster ours int8 (single-threaded) is than TensorFlow.js fp32 and than the faster quantized form
+ * of ONNX Runtime Web and of ONNX Runtime for Node, each at 1 thread and at 2 threads.
  */
 export function formatModelTable(rows: readonly ModelRow[]): string {
   const sorted = [...rows].sort(compareRows);
@@ -246,8 +264,10 @@ export function formatModelTable(rows: readonly ModelRow[]): string {
       line[`${name} ms`] = row ? row.msMedian.toFixed(3) : "";
     }
     line["int8 vs tfjs"] = ratio(s.tfjsFp32Ms, s.oursInt8Ms);
-    line["int8 vs ORT q"] = ratio(s.ortQuantized1t?.ms, s.oursInt8Ms) + (s.ortQuantized1t ? ` (${s.ortQuantized1t.precision})` : "");
-    line["int8 vs ORT q 2t"] = ratio(s.ortQuantized2t?.ms, s.oursInt8Ms) + (s.ortQuantized2t ? ` (${s.ortQuantized2t.precision})` : "");
+    line["int8 vs ORT q"] = ratioTo(s.ortWeb1t, s.oursInt8Ms);
+    line["int8 vs ORT q 2t"] = ratioTo(s.ortWeb2t, s.oursInt8Ms);
+    line["int8 vs ort-node q"] = ratioTo(s.ortNode1t, s.oursInt8Ms);
+    line["int8 vs ort-node q 2t"] = ratioTo(s.ortNode2t, s.oursInt8Ms);
     return line;
   });
   return formatTable(table);

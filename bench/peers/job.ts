@@ -68,7 +68,7 @@ async function createRuntime(runtime: Runtime, threads: number): Promise<PeerRun
     case "ort-web":
       return (await import("./ort-web.js")).createOrtWebRuntime(threads);
     case "ort-node":
-      throw new Error("onnxruntime-node is not installed");
+      return (await import("./ort-node.js")).createOrtNodeRuntime(threads);
   }
 }
 
