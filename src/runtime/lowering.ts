@@ -433,7 +433,8 @@ function flattenInNhwcOrder(steps: LoweredStep[], graph: Graph): LoweredStep[] {
   const changed = new Map<LoweredStep, LoweredStep>();
   for (const step of steps) {
     if (step.node.opType !== "Flatten" || (step.op !== "float" && step.op !== "qpassthrough")) continue;
-    const input = graph.values.get(stepInputs(step)[0])?.shape;
+    // The node's own input names the graph value (an integer step reads its int8 twin, not in the graph).
+    const input = graph.values.get(step.node.inputs[0])?.shape;
     if (!input || input.length !== 4 || !input.slice(1).every((d): d is number => typeof d === "number")) continue;
     if (attrInt(step.node, "axis", 1) !== 1 || graph.outputs.includes(stepOutputs(step)[0])) continue;
     const [, c, h, w] = input as [unknown, number, number, number];

@@ -96,6 +96,27 @@ describe("quantizeStatic", () => {
     expect(fromGraph).toEqual(expected.logits.data);
   });
 
+  test("a spatial Flatten before a Gemm runs as a plain copy on int8 codes (weight columns permuted), bit-exact", async () => {
+    const model = new OnnxGraphBuilder("cnn", 13)
+      .input("x", "float32", ["N", 2, 8, 8])
+      .output("logits", "float32", ["N", 5])
+      .initializer("w", constant([3, 2, 3, 3], 31))
+      .initializer("wfc", constant([5, 48], 32))
+      .node("Conv", ["x", "w"], ["c"], { pads: attr.ints([1, 1, 1, 1]) }, { name: "conv" })
+      .node("Relu", ["c"], ["r"], {}, { name: "relu" })
+      .node("MaxPool", ["r"], ["p"], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) }, { name: "pool" })
+      .node("Flatten", ["p"], ["f"], {}, { name: "flatten" })
+      .node("Gemm", ["f", "wfc"], ["logits"], { transB: attr.int(1) }, { name: "fc" })
+      .toBytes();
+    const quantized = (await quantizeStatic(model, batches([4, 2, 8, 8], 2, 41))).toBytes();
+    const feeds = batches([3, 2, 8, 8], 1, 43)[0];
+    const session = await InferenceSession.create(quantized);
+    const expected = runIntegerReference(readOnnxModel(quantized), { x: { data: feeds.x.data as Float32Array, dims: [3, 2, 8, 8] } });
+    expect(session.runSync(feeds).logits.data).toEqual(expected.logits.data);
+    const flatten = session.summary().rows.find((r) => r.opType === "Flatten");
+    expect(flatten).toMatchObject({ precision: "int8", kernel: "js copy" });
+  });
+
   test("8-bit outputs track fp32; lower widths drift more", async () => {
     const model = mlp();
     const data = batches([8, 1, 16, 16], 4, 9);

@@ -47,18 +47,21 @@ function isPlainCopy(gather: Int32Array, scatter: Int32Array): boolean {
 }
 
 /** Works for float32 and int8 values alike (codes keep their quantization parameters). */
-export const prepareDataMovement: OpFactory = (_ctx, step) => ({
-  kernel: "js",
-  scratchBytes: () => 0,
-  bind(b) {
-    const input = b.arena.view(b.input(0).buffer as never) as Float32Array | Int8Array;
-    const out = b.arena.view(b.output(0).buffer as never) as Float32Array | Int8Array;
-    const keepsNhwc = "keepsNhwc" in step && step.keepsNhwc === true;
-    const { scatter, gather } = movementGather(step.node, b);
-    if (keepsNhwc || isPlainCopy(gather, scatter)) return () => out.set(input);
-    const count = gather.length;
-    return () => {
-      for (let i = 0; i < count; i++) out[scatter[i]] = input[gather[i]];
-    };
-  },
-});
+export const prepareDataMovement: OpFactory = (_ctx, step) => {
+  const keepsNhwc = "keepsNhwc" in step && step.keepsNhwc === true;
+  return {
+    // "js copy": a Flatten whose Gemm readers had their weight columns permuted copies as it lies.
+    kernel: keepsNhwc ? "js copy" : "js",
+    scratchBytes: () => 0,
+    bind(b) {
+      const input = b.arena.view(b.input(0).buffer as never) as Float32Array | Int8Array;
+      const out = b.arena.view(b.output(0).buffer as never) as Float32Array | Int8Array;
+      const { scatter, gather } = movementGather(step.node, b);
+      if (keepsNhwc || isPlainCopy(gather, scatter)) return () => out.set(input);
+      const count = gather.length;
+      return () => {
+        for (let i = 0; i < count; i++) out[scatter[i]] = input[gather[i]];
+      };
+    },
+  };
+};
