@@ -2,7 +2,8 @@
 // both inputs are shifted left by 20 bits, rescaled to a common scale 2 * max(S1, S2) / 2^20,
 // added in int32 and requantized to the output scale; a fused activation is the clamp.
 import { multiplyByQuantizedMultiplier } from "./fixedpoint";
-import { multiplyByQuantizedMultiplierLanes, packInt8 } from "./fixedpoint-lanes";
+import { packInt8 } from "./fixedpoint-lanes";
+import { requantizeAccumulators } from "./qs8-microkernel";
 
 const LEFT_SHIFT: i32 = 20;
 
@@ -20,10 +21,66 @@ function addScalar(
   return (y < lowest ? lowest : y > highest ? highest : y) + zeroPointOut;
 }
 
+/** requantizeAccumulators' nine fields (init 0) for the output multiplier, splatted, rewritten per call. */
+const OUTPUT_FIELDS: usize = memory.data(144, 16);
+const FIELD_STRIDE: usize = 16;
+
+/** 2^e as f64 (normal exponents only). */
+// @ts-ignore: decorator
+@inline
+function pow2(e: i32): f64 {
+  return reinterpret<f64>(<i64>(1023 + e) << 52);
+}
+
+/** Field f of OUTPUT_FIELDS, all four lanes. */
+// @ts-ignore: decorator
+@inline
+function setField(f: usize, value: i32): void {
+  v128.store(OUTPUT_FIELDS + f * FIELD_STRIDE, i32x4.splat(value));
+}
+
+/** Fills OUTPUT_FIELDS as the host's writeRequantFields does for one channel with init 0. */
+function writeOutputFields(multiplier: i32, shift: i32): void {
+  const left = shift > 0 ? shift : 0;
+  const right = shift > 0 ? 0 : -shift;
+  const mask = (1 << right) - 1;
+  setField(0, 0);
+  setField(1, 1 << left);
+  setField(2, multiplier);
+  setField(3, right > 0 ? 1 << (31 - right) : 0);
+  setField(4, right == 0 ? -1 : 0);
+  setField(5, mask);
+  setField(6, mask >>> 1);
+  setField(7, reinterpret<i32>(<f32>(<f64>multiplier * pow2(-31 - right))));
+  setField(8, reinterpret<i32>(<f32>(pow2(-12) + (right > 0 ? pow2(-(right + 1)) : 0.0))));
+}
+
+/**
+ * MBQM((q - Z) << 20, M0, -right) on four lanes of q - Z in [-255, 255], in int32 lanes only:
+ * saturatingRoundingDoublingHighMul(x * 2^20, M0) = floor((x * M0 + 2^10) / 2^11)
+ * = x * (M0 >> 11) + floor((x * (M0 & 2047) + 2^10) / 2^11), every product below 2^28;
+ * then roundingDivideByPOT by `right` (`mask` = 2^right - 1, `halfMask` = mask >> 1).
+ */
+// @ts-ignore: decorator
+@inline
+function scaleInput(x: v128, multiplierHigh: v128, multiplierLow: v128, right: i32, mask: v128, halfMask: v128): v128 {
+  const product = i32x4.add(
+    i32x4.mul(x, multiplierHigh),
+    i32x4.shr_s(i32x4.add(i32x4.mul(x, multiplierLow), i32x4.splat(1 << 10)), 11),
+  );
+  const negative = i32x4.lt_s(product, i32x4.splat(0));
+  const roundsUp = i32x4.gt_s(v128.and(product, mask), i32x4.sub(halfMask, negative));
+  return i32x4.sub(i32x4.shr_s(product, right), roundsUp);
+}
+
 /**
  * out[i] = clamp(MBQM(MBQM((a[i] - Za) << 20, Ma, sa) + MBQM((b[i] - Zb) << 20, Mb, sb), Mo, so) + Zo, qmin, qmax)
- * over n int8 elements. Multipliers are M0 in [0, 2^31) with shifts in [-31, 30]; the host keeps
- * the output shift small enough that the left shift cannot wrap. `out` may be `a` or `b`.
+ * over n int8 elements. Multipliers are M0 in [0, 2^31); input shifts in [-31, 0], the output
+ * shift in [-31, 2] (as prepareQs8Add makes them: the sum then stays below 2^28, so its left shift
+ * cannot wrap). `out` may be `a` or `b`.
+ *
+ * The input terms take exact int32 lanes (scaleInput); the output multiply takes
+ * requantizeAccumulators' f32 fast path with its exact fallback, so no lane needs 64-bit shifts.
  */
 export function qs8_add(
   a: usize, b: usize, n: i32,
@@ -35,23 +92,19 @@ export function qs8_add(
   // Clamp before adding the zero point (as qs8_requantize does), so nothing can wrap.
   const lowest = qmin - zeroPointOut;
   const highest = qmax - zeroPointOut;
+  writeOutputFields(multiplierOut, shiftOut);
   const zA = i32x4.splat(zeroPointA);
   const zB = i32x4.splat(zeroPointB);
-  const mA = i32x4.splat(multiplierA);
-  const mB = i32x4.splat(multiplierB);
-  const mOut = i32x4.splat(multiplierOut);
-  const leftA = shiftA > 0 ? shiftA : 0;
-  const rightA = shiftA > 0 ? 0 : -shiftA;
-  const leftB = shiftB > 0 ? shiftB : 0;
-  const rightB = shiftB > 0 ? 0 : -shiftB;
-  const leftOut = shiftOut > 0 ? shiftOut : 0;
-  const rightOut = shiftOut > 0 ? 0 : -shiftOut;
+  const highA = i32x4.splat(multiplierA >>> 11);
+  const lowA = i32x4.splat(multiplierA & 2047);
+  const highB = i32x4.splat(multiplierB >>> 11);
+  const lowB = i32x4.splat(multiplierB & 2047);
+  const rightA = -shiftA;
+  const rightB = -shiftB;
   const maskA = i32x4.splat((1 << rightA) - 1);
-  const halfA = i32x4.splat(((1 << rightA) - 1) >> 1);
+  const halfA = i32x4.splat(((1 << rightA) - 1) >>> 1);
   const maskB = i32x4.splat((1 << rightB) - 1);
-  const halfB = i32x4.splat(((1 << rightB) - 1) >> 1);
-  const maskOut = i32x4.splat((1 << rightOut) - 1);
-  const halfOut = i32x4.splat(((1 << rightOut) - 1) >> 1);
+  const halfB = i32x4.splat(((1 << rightB) - 1) >>> 1);
   const lo = i32x4.splat(lowest);
   const hi = i32x4.splat(highest);
   const zOut = i32x4.splat(zeroPointOut);
@@ -65,17 +118,13 @@ export function qs8_add(
     const bLow = i16x8.extend_low_i8x16_s(vb);
     const bHigh = i16x8.extend_high_i8x16_s(vb);
     const y0 = addLanes(i32x4.extend_low_i16x8_s(aLow), i32x4.extend_low_i16x8_s(bLow),
-      zA, mA, leftA, rightA, maskA, halfA, zB, mB, leftB, rightB, maskB, halfB,
-      mOut, leftOut, rightOut, maskOut, halfOut, lo, hi, zOut);
+      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
     const y1 = addLanes(i32x4.extend_high_i16x8_s(aLow), i32x4.extend_high_i16x8_s(bLow),
-      zA, mA, leftA, rightA, maskA, halfA, zB, mB, leftB, rightB, maskB, halfB,
-      mOut, leftOut, rightOut, maskOut, halfOut, lo, hi, zOut);
+      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
     const y2 = addLanes(i32x4.extend_low_i16x8_s(aHigh), i32x4.extend_low_i16x8_s(bHigh),
-      zA, mA, leftA, rightA, maskA, halfA, zB, mB, leftB, rightB, maskB, halfB,
-      mOut, leftOut, rightOut, maskOut, halfOut, lo, hi, zOut);
+      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
     const y3 = addLanes(i32x4.extend_high_i16x8_s(aHigh), i32x4.extend_high_i16x8_s(bHigh),
-      zA, mA, leftA, rightA, maskA, halfA, zB, mB, leftB, rightB, maskB, halfB,
-      mOut, leftOut, rightOut, maskOut, halfOut, lo, hi, zOut);
+      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
     v128.store(out + <usize>i, packInt8(y0, y1, y2, y3));
   }
   for (let i = vectorEnd; i < n; i++) {
@@ -92,15 +141,11 @@ export function qs8_add(
 @inline
 function addLanes(
   a: v128, b: v128,
-  zA: v128, mA: v128, leftA: i32, rightA: i32, maskA: v128, halfA: v128,
-  zB: v128, mB: v128, leftB: i32, rightB: i32, maskB: v128, halfB: v128,
-  mOut: v128, leftOut: i32, rightOut: i32, maskOut: v128, halfOut: v128,
+  zA: v128, highA: v128, lowA: v128, rightA: i32, maskA: v128, halfA: v128,
+  zB: v128, highB: v128, lowB: v128, rightB: i32, maskB: v128, halfB: v128,
   lo: v128, hi: v128, zOut: v128,
 ): v128 {
-  const scaledA = multiplyByQuantizedMultiplierLanes(
-    i32x4.shl(i32x4.sub(a, zA), LEFT_SHIFT), mA, leftA, rightA, maskA, halfA);
-  const scaledB = multiplyByQuantizedMultiplierLanes(
-    i32x4.shl(i32x4.sub(b, zB), LEFT_SHIFT), mB, leftB, rightB, maskB, halfB);
-  const y = multiplyByQuantizedMultiplierLanes(i32x4.add(scaledA, scaledB), mOut, leftOut, rightOut, maskOut, halfOut);
-  return i32x4.add(i32x4.min_s(i32x4.max_s(y, lo), hi), zOut);
+  const scaledA = scaleInput(i32x4.sub(a, zA), highA, lowA, rightA, maskA, halfA);
+  const scaledB = scaleInput(i32x4.sub(b, zB), highB, lowB, rightB, maskB, halfB);
+  return requantizeAccumulators(i32x4.add(scaledA, scaledB), OUTPUT_FIELDS, FIELD_STRIDE, zOut, lo, hi);
 }
