@@ -62,6 +62,15 @@ export function qs8_maxpool2d(
           v128.store64_lane(dst + <usize>c, i8x16.min_s(i8x16.max_s(m, lo), hi), 0);
           c += 8;
         }
+        if (c + 4 <= channels) {
+          let m = i8x16.splat(-128);
+          for (let kh = kh0; kh < kh1; kh++) {
+            const row = corner + <usize>kh * tapRowBytes + <usize>c;
+            for (let kw = kw0; kw < kw1; kw++) m = i8x16.max_s(m, v128.load32_zero(row + <usize>kw * tapBytes));
+          }
+          v128.store32_lane(dst + <usize>c, i8x16.min_s(i8x16.max_s(m, lo), hi), 0);
+          c += 4;
+        }
         for (; c < channels; c++) {
           let m: i32 = -128;
           for (let kh = kh0; kh < kh1; kh++) {
