@@ -14,8 +14,8 @@ const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ];
-/** The browser runs the shapes the issue quotes for the relaxed build: a large GEMM and batch-1 FC. */
-const SHAPES = ["512^3", "fc 1x784x256"];
+/** The browser runs the shapes the issue quotes for the relaxed build: a large GEMM (8-bit and 6-bit weights) and batch-1 FC. */
+const SHAPES = ["512^3", "512^3 w6", "fc 1x784x256"];
 
 async function bundle(): Promise<string> {
   const result = await build({
