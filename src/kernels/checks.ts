@@ -1,7 +1,8 @@
 // Argument checks shared by the kernel wrappers. They run in every call function, so none of
 // them allocates; each throws a typed error that names the kernel and the argument.
-import { QuantizationError, ShapeError } from "../errors.js";
+import { InvalidArgumentError, QuantizationError, ShapeError } from "../errors.js";
 import type { BufferType, WasmBuffer } from "./arena.js";
+import type { KernelInstance } from "./module.js";
 
 const BYTES: Record<BufferType, number> = { int8: 1, uint8: 1, int32: 4, float32: 4 };
 export const INT8_MIN = -128;
@@ -42,13 +43,33 @@ function overlaps(a: WasmBuffer, aLength: number, b: WasmBuffer, bLength: number
   return a.ptr < bEnd && b.ptr < aEnd && aLength > 0 && bLength > 0;
 }
 
-/** Throws a RangeError if the first `inLength` elements of `input` overlap the first `outLength` of `out`. */
+/**
+ * Throws a RangeError if the first `lengthA` elements of `a` (which the kernel writes) overlap the
+ * first `lengthB` elements of `b` (which it reads or writes).
+ */
 export function requireDisjoint(
-  kernel: string, inputRole: string, input: WasmBuffer, inLength: number, out: WasmBuffer, outLength: number,
+  kernel: string, roleA: string, a: WasmBuffer, lengthA: number, roleB: string, b: WasmBuffer, lengthB: number,
 ): void {
-  if (overlaps(input, inLength, out, outLength)) {
-    throw new RangeError(`${kernel}: out overlaps ${inputRole}; the kernel needs separate buffers`);
-  }
+  if (overlaps(a, lengthA, b, lengthB)) throw new RangeError(`${kernel}: ${roleA} overlaps ${roleB}`);
+}
+
+/**
+ * requireDisjoint on whole buffers for a GEMM-like kernel that writes `output` and `scratch` and
+ * reads `input` and `weights`.
+ */
+export function requireGemmBuffersDisjoint(
+  kernel: string, output: WasmBuffer, scratch: WasmBuffer, input: WasmBuffer, weights: WasmBuffer,
+): void {
+  requireDisjoint(kernel, "output", output, output.length, "scratch", scratch, scratch.length);
+  requireDisjoint(kernel, "output", output, output.length, "input", input, input.length);
+  requireDisjoint(kernel, "output", output, output.length, "weights", weights, weights.length);
+  requireDisjoint(kernel, "scratch", scratch, scratch.length, "input", input, input.length);
+  requireDisjoint(kernel, "scratch", scratch, scratch.length, "weights", weights, weights.length);
+}
+
+/** Throws if packed weights were built in another kernel instance's memory. */
+export function requireSameInstance(kernel: string, packedIn: KernelInstance, kernels: KernelInstance): void {
+  if (packedIn !== kernels) throw new InvalidArgumentError(`${kernel}: the weights were packed for another kernel instance`);
 }
 
 /** As requireDisjoint, but `out` may also be exactly `input` (an elementwise kernel working in place). */

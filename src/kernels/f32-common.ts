@@ -1,7 +1,6 @@
-// Checks shared by the fp32 kernel wrappers: clamp ranges, buffer ownership and aliasing.
-import { InvalidArgumentError, ShapeError } from "../errors.js";
-import type { WasmBuffer } from "./arena.js";
-import type { KernelInstance } from "./module.js";
+// Checks shared by the fp32 kernel wrappers: clamp ranges and weight arrays (aliasing and
+// ownership checks are in checks.ts, shared with the int8 wrappers).
+import { ShapeError } from "../errors.js";
 
 /** A fused activation as an output range; [-Infinity, Infinity] is none, [0, Infinity] ReLU, [0, 6] ReLU6. */
 export interface ClampRange {
@@ -35,24 +34,5 @@ export function requireFloat32Array(kernel: string, role: string, value: unknown
 export function requireDimension(kernel: string, role: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new ShapeError(`${kernel}: ${role} must be an integer >= 1, got ${value}`);
-  }
-}
-
-/** Throws if packed weights were built in another kernel instance's memory. */
-export function requireSameInstance(kernel: string, packedIn: KernelInstance, kernels: KernelInstance): void {
-  if (packedIn !== kernels) {
-    throw new InvalidArgumentError(`${kernel}: the weights were packed for another kernel instance`);
-  }
-}
-
-/**
- * Throws if the first `lengthA` floats of `a` (which the kernel writes) overlap the first
- * `lengthB` floats of `b` (which it reads or writes).
- */
-export function requireDisjoint(
-  kernel: string, roleA: string, a: WasmBuffer, lengthA: number, roleB: string, b: WasmBuffer, lengthB: number,
-): void {
-  if (lengthA > 0 && lengthB > 0 && a.ptr < b.ptr + lengthB * 4 && b.ptr < a.ptr + lengthA * 4) {
-    throw new RangeError(`${kernel}: ${roleA} overlaps ${roleB}`);
   }
 }

@@ -2,8 +2,9 @@
 // [KH*KW][outC] for depthwise), sizes the scratch, validates and calls.
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
+import { requireDisjoint, requireSameInstance } from "./checks.js";
 import {
-  requireDisjoint, requireFloat32Array, requireDimension, requireSameInstance, resolveClamp,
+  requireFloat32Array, requireDimension, resolveClamp,
   type ClampRange,
 } from "./f32-common.js";
 import { F32_GEMM_PANEL, f32GemmPackedLength, writeF32GemmPanels } from "./f32-gemm.js";

@@ -1,7 +1,8 @@
 // Host side of assembly/f32-gemm.ts: packs [N, K] weights into panels once, validates and calls.
+import { requireDisjoint, requireSameInstance } from "./checks.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import {
-  requireDisjoint, requireFloat32Array, requireDimension, requireSameInstance, resolveClamp, type ClampRange,
+  requireFloat32Array, requireDimension, resolveClamp, type ClampRange,
 } from "./f32-common.js";
 import type { KernelInstance } from "./module.js";
 

@@ -1,7 +1,7 @@
 // Host side of assembly/f32-pool.ts: validates pooling shapes and buffers, then calls.
-import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmBuffer } from "./arena.js";
-import { requireDimension, requireDisjoint } from "./f32-common.js";
+import { requireDisjoint } from "./checks.js";
+import { requireDimension } from "./f32-common.js";
 import type { KernelInstance } from "./module.js";
 import { validatePool2dShape, type Pool2dShape } from "./shapes.js";
 

@@ -41,7 +41,7 @@ function requireImages(
   const length = shape.batch * shape.channels * shape.height * shape.width;
   requireBuffer(kernel, "x", x, xType, length);
   requireBuffer(kernel, "out", out, outType, length);
-  requireDisjoint(kernel, "x", x, length, out, length);
+  requireDisjoint(kernel, "out", out, length, "x", x, length);
   return length;
 }
 

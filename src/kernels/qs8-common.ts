@@ -1,9 +1,7 @@
 // What the int8 GEMM and convolution wrappers share: the requantization parameters of a layer,
 // their packed per-lane form (read by requantizeAccumulators in assembly/qs8-microkernel.ts),
-// and the argument checks every call makes before handing pointers to a kernel.
+// and the parameter checks made when they are packed (buffer checks are in checks.ts).
 import { ShapeError } from "../errors.js";
-import type { WasmBuffer } from "./arena.js";
-import type { KernelInstance } from "./module.js";
 
 /** Per-output-channel requantization of an int8 layer (DESIGN.md 3). */
 export interface Qs8RequantParams {
@@ -105,37 +103,4 @@ export function writeRequantFields(
     const fields = [init[c], 2 ** left, multiplier[c], right > 0 ? 2 ** (31 - right) : 0, right === 0 ? -1 : 0, mask, mask >>> 1, scale, margin];
     fields.forEach((value, f) => (view[at + f * fieldStride + lane] = value | 0));
   });
-}
-
-function byteLength(buffer: WasmBuffer): number {
-  return buffer.length * (buffer.type === "int32" || buffer.type === "float32" ? 4 : 1);
-}
-
-function overlaps(a: WasmBuffer, b: WasmBuffer): boolean {
-  return a.ptr < b.ptr + byteLength(b) && b.ptr < a.ptr + byteLength(a);
-}
-
-/**
- * Throws unless every buffer the kernel writes is disjoint from every other buffer it touches.
- * Runs in every kernel call: plain for-in loops, no arrays.
- */
-export function requireDisjoint(kernel: string, written: Record<string, WasmBuffer>, others: Record<string, WasmBuffer>): void {
-  for (const name in written) {
-    const buffer = written[name];
-    if (buffer.length === 0) continue;
-    for (const otherName in written) {
-      if (otherName !== name && clashes(buffer, written[otherName])) throw new RangeError(`${kernel}: ${name} overlaps ${otherName}`);
-    }
-    for (const otherName in others) {
-      if (otherName !== name && clashes(buffer, others[otherName])) throw new RangeError(`${kernel}: ${name} overlaps ${otherName}`);
-    }
-  }
-}
-
-function clashes(a: WasmBuffer, b: WasmBuffer): boolean {
-  return b.length > 0 && overlaps(a, b);
-}
-
-export function requireSameInstance(kernel: string, kernels: KernelInstance, packedFor: KernelInstance): void {
-  if (kernels !== packedFor) throw new TypeError(`${kernel}: the weights were packed for another kernel instance`);
 }

@@ -3,13 +3,12 @@
 // every call.
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
+import { requireGemmBuffersDisjoint, requireSameInstance } from "./checks.js";
 import type { KernelInstance } from "./module.js";
 import {
   QS8_REQUANT_FIELDS,
   accumulatorInit,
-  requireDisjoint,
   requirePositiveInteger,
-  requireSameInstance,
   validateRequantParams,
   writeRequantFields,
   type Qs8RequantParams,
@@ -294,14 +293,14 @@ export function qs8Conv2d(
   scratch: WasmBuffer,
 ): void {
   const kernel = "qs8Conv2d";
-  requireSameInstance(kernel, kernels, packed.kernels);
+  requireSameInstance(kernel, packed.kernels, kernels);
   const scratchSize = qs8Conv2dScratchSize(packed, shape);
   const { outH, outW } = conv2dOutputHW(shape);
   const { batch, inH, inW, inC, outC } = shape;
   requireBuffer(kernel, "input", input, "int8", batch * inH * inW * inC);
   requireBuffer(kernel, "output", output, "int8", batch * outH * outW * outC);
   requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
-  requireDisjoint(kernel, { output, scratch }, { input, packed: packed.buffer });
+  requireGemmBuffersDisjoint(kernel, output, scratch, input, packed.buffer);
   const { kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = shape;
   const { inputZeroPoint, outputZeroPoint, qmin, qmax } = packed;
   if (packed.kind === "depthwise") {

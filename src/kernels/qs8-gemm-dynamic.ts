@@ -8,7 +8,8 @@
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import type { KernelInstance } from "./module.js";
-import { requireDisjoint, requirePositiveInteger, requireSameInstance } from "./qs8-common.js";
+import { requireDisjoint, requireGemmBuffersDisjoint, requireSameInstance } from "./checks.js";
+import { requirePositiveInteger } from "./qs8-common.js";
 import { chooseQs8GemmLayout, qs8GemmTileBytes, qs8PairBlocksBytes, writeQs8PairBlocks, type Qs8GemmLayout } from "./qs8-gemm-layout.js";
 
 type Ptr = number;
@@ -94,7 +95,7 @@ export function qs8GemmDequantize(
   scratch: WasmBuffer,
 ): void {
   const kernel = "qs8GemmDequantize";
-  requireSameInstance(kernel, kernels, packed.kernels);
+  requireSameInstance(kernel, packed.kernels, kernels);
   const scratchSize = qs8GemmDequantizeScratchSize(packed, M);
   const { N, K } = packed;
   if (!Number.isInteger(inputZeroPoint) || inputZeroPoint < -128 || inputZeroPoint > 127) {
@@ -109,7 +110,13 @@ export function qs8GemmDequantize(
   }
   requireBuffer(kernel, "output", output, "float32", M * N);
   requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
-  requireDisjoint(kernel, { output, scratch }, { input, scales, packed: packed.buffer, ...(bias === null ? {} : { bias }) });
+  requireGemmBuffersDisjoint(kernel, output, scratch, input, packed.buffer);
+  requireDisjoint(kernel, "output", output, output.length, "scales", scales, scales.length);
+  requireDisjoint(kernel, "scratch", scratch, scratch.length, "scales", scales, scales.length);
+  if (bias !== null) {
+    requireDisjoint(kernel, "output", output, output.length, "bias", bias, bias.length);
+    requireDisjoint(kernel, "scratch", scratch, scratch.length, "bias", bias, bias.length);
+  }
   kernels.exports.qs8_gemm_f32(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr, inputZeroPoint, scales.ptr, bias === null ? 0 : bias.ptr,
     packed.layout.steps, packed.layout.weightOffset,

@@ -2,12 +2,11 @@
 // the instance's build and the weights allow it, see qs8-gemm-layout.ts), validates every call.
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
+import { requireGemmBuffersDisjoint, requireSameInstance } from "./checks.js";
 import type { KernelInstance } from "./module.js";
 import {
   accumulatorInit,
-  requireDisjoint,
   requirePositiveInteger,
-  requireSameInstance,
   validateRequantParams,
   writeRequantFields,
   type Qs8RequantParams,
@@ -92,14 +91,14 @@ export function qs8Gemm(
   scratch?: WasmBuffer,
 ): void {
   const kernel = "qs8Gemm";
-  requireSameInstance(kernel, kernels, packed.kernels);
+  requireSameInstance(kernel, packed.kernels, kernels);
   const scratchSize = qs8GemmScratchSize(packed, M);
   const { N, K } = packed;
   requireBuffer(kernel, "input", input, "int8", M * K);
   requireBuffer(kernel, "output", output, "int8", M * N);
   if (scratch === undefined) throw new TypeError(`${kernel}: a scratch buffer of ${scratchSize} int8 elements is required`);
   requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
-  requireDisjoint(kernel, { output, scratch }, { input, packed: packed.buffer });
+  requireGemmBuffersDisjoint(kernel, output, scratch, input, packed.buffer);
   kernels.exports.qs8_gemm(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr,
     packed.outputZeroPoint, packed.qmin, packed.qmax, packed.layout.steps, packed.layout.weightOffset,

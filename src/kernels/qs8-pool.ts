@@ -109,7 +109,7 @@ export function qs8MaxPool2d(
   const outputLength = shape.batch * shape.outH * shape.outW * shape.channels;
   requireBuffer(kernel, "input", input, "int8", inputLength);
   requireBuffer(kernel, "out", out, "int8", outputLength);
-  requireDisjoint(kernel, "input", input, inputLength, out, outputLength);
+  requireDisjoint(kernel, "out", out, outputLength, "input", input, inputLength);
   kernels.exports.qs8_maxpool2d(
     input.ptr, shape.batch, shape.inH, shape.inW, shape.channels,
     shape.kernelH, shape.kernelW, shape.strideH, shape.strideW, shape.dilationH, shape.dilationW,
@@ -188,7 +188,7 @@ export function qs8AvgPool2d(kernels: KernelInstance, input: WasmBuffer, params:
   const outputLength = shape.batch * shape.outH * shape.outW * shape.channels;
   requireBuffer(kernel, "input", input, "int8", inputLength);
   requireBuffer(kernel, "out", out, "int8", outputLength);
-  requireDisjoint(kernel, "input", input, inputLength, out, outputLength);
+  requireDisjoint(kernel, "out", out, outputLength, "input", input, inputLength);
   kernels.exports.qs8_avgpool2d(
     input.ptr, shape.batch, shape.inH, shape.inW, shape.channels,
     shape.kernelH, shape.kernelW, shape.strideH, shape.strideW, shape.dilationH, shape.dilationW,
@@ -248,7 +248,7 @@ export function qs8GlobalAvgPool(kernels: KernelInstance, input: WasmBuffer, par
   const outputLength = shape.batch * shape.channels;
   requireBuffer(kernel, "input", input, "int8", inputLength);
   requireBuffer(kernel, "out", out, "int8", outputLength);
-  requireDisjoint(kernel, "input", input, inputLength, out, outputLength);
+  requireDisjoint(kernel, "out", out, outputLength, "input", input, inputLength);
   kernels.exports.qs8_global_avgpool(
     input.ptr, shape.batch, pixels, shape.channels,
     params.inputZeroPoint, params.requantize ? 1 : 0, params.multiplier, params.shift,

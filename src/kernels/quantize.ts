@@ -93,7 +93,7 @@ export function qs8QuantizeF32(
   requireAffine(kernel, params);
   requireBuffer(kernel, "x", x, "float32", length);
   requireBuffer(kernel, "out", out, "int8", length);
-  requireDisjoint(kernel, "x", x, length, out, length);
+  requireDisjoint(kernel, "out", out, length, "x", x, length);
   kernels.exports.qs8_quantize_f32(
     x.ptr, length, params.scale, params.zeroPoint, params.qmin ?? INT8_MIN, params.qmax ?? INT8_MAX, out.ptr,
   );
@@ -109,7 +109,7 @@ export function qs8DequantizeF32(
   requireZeroPoint(kernel, "zeroPoint", params.zeroPoint);
   requireBuffer(kernel, "q", q, "int8", length);
   requireBuffer(kernel, "out", out, "float32", length);
-  requireDisjoint(kernel, "q", q, length, out, length);
+  requireDisjoint(kernel, "out", out, length, "q", q, length);
   kernels.exports.qs8_dequantize_f32(q.ptr, length, params.scale, params.zeroPoint, out.ptr);
 }
 
@@ -123,7 +123,7 @@ export function qs8QuantizeF32PerChannel(
   const length = rows * params.channels;
   requireBuffer(kernel, "x", x, "float32", length);
   requireBuffer(kernel, "out", out, "int8", length);
-  requireDisjoint(kernel, "x", x, length, out, length);
+  requireDisjoint(kernel, "out", out, length, "x", x, length);
   kernels.exports.qs8_quantize_f32_per_channel(
     x.ptr, rows, params.channels, params.scale.ptr, params.zeroPoint.ptr, params.qmin, params.qmax, out.ptr,
   );
@@ -139,7 +139,7 @@ export function qs8DequantizeF32PerChannel(
   const length = rows * params.channels;
   requireBuffer(kernel, "q", q, "int8", length);
   requireBuffer(kernel, "out", out, "float32", length);
-  requireDisjoint(kernel, "q", q, length, out, length);
+  requireDisjoint(kernel, "out", out, length, "q", q, length);
   kernels.exports.qs8_dequantize_f32_per_channel(
     q.ptr, rows, params.channels, params.scale.ptr, params.zeroPoint.ptr, out.ptr,
   );
@@ -183,9 +183,9 @@ export function qs8DynamicQuantizeF32(
   requireBuffer(kernel, "x", x, "float32", length);
   requireBuffer(kernel, "out", out, "int8", length);
   requireBuffer(kernel, "scratch", scratch, "int32", DYNAMIC_QUANTIZE_SCRATCH_SIZE);
-  requireDisjoint(kernel, "x", x, length, out, length);
-  requireDisjoint(kernel, "x", x, length, scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE);
-  requireDisjoint(kernel, "scratch", scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE, out, length);
+  requireDisjoint(kernel, "out", out, length, "x", x, length);
+  requireDisjoint(kernel, "scratch", scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE, "x", x, length);
+  requireDisjoint(kernel, "out", out, length, "scratch", scratch, DYNAMIC_QUANTIZE_SCRATCH_SIZE);
   if (kernels.exports.qs8_dynamic_quantize_f32(x.ptr, length, out.ptr, scratch.ptr) === 0) {
     throw new InvalidArgumentError(`${kernel}: x holds NaN or +-Infinity, or its range is too wide for a float32 scale`);
   }
