@@ -23,10 +23,17 @@ export interface SessionOptions {
   /** Passes to leave out by name (e.g. "batchnorm-folding"). */
   readonly skipPasses?: readonly string[];
   /**
-   * Threads for `run()` (default: the core count in Node; 1 in browsers): a batch is split into
-   * slices run in parallel, with outputs identical to one thread's. `runSync()` uses one thread.
+   * Threads for `run()` (default: the core count in Node; in browsers the core count on
+   * cross-origin isolated pages, else 1): a batch is split into slices run in parallel (Node
+   * worker_threads, browser module Web Workers), with outputs identical to one thread's.
+   * `runSync()` uses one thread.
    */
   readonly numThreads?: number;
+  /**
+   * Browsers: the URL of the worker script (this package's `runtime/worker.js`, bundled), for
+   * bundlers that do not emit it from `new URL("./worker.js", import.meta.url)` themselves.
+   */
+  readonly workerUrl?: string | URL;
   /**
    * How int8 layers requantize their accumulators: "fixed-point" (default, DESIGN.md 3) or "onnx",
    * saturate(roundHalfToEven(f32(acc) * f32(S_x * S_w / S_y)) + Z_y) as ONNX Runtime does.
@@ -104,7 +111,8 @@ export class InferenceSession {
     if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`numThreads must be a positive integer, got ${threads}`);
     // Activations quantized per batch would change with the slicing: such models run on one thread.
     const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic");
-    const pool = splittable ? new ThreadPool(threads, bytes ?? writeOnnxModel(graph), { ...options }) : undefined;
+    const { workerUrl, ...workerOptions } = options;
+    const pool = splittable ? new ThreadPool(threads, bytes ?? writeOnnxModel(graph), workerOptions, workerUrl) : undefined;
     return new InferenceSession(kernels, arena, lowered, ops, arena.mark(), pool);
   }
 

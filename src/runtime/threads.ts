@@ -1,7 +1,8 @@
 // Data-parallel threads for InferenceSession.run: a batch is cut into contiguous slices; the main
-// thread runs the first and worker_threads, each with its own session of the same model, run the
-// others. Every sample is computed by the same kernels whatever slice it lands in, so the outputs
-// equal a single-threaded run's (models that quantize activations per batch are not split).
+// thread runs the first and workers (worker_threads in Node, module Web Workers in browsers), each
+// with its own session of the same model, run the others. Every sample is computed by the same
+// kernels whatever slice it lands in, so the outputs equal a single-threaded run's (models that
+// quantize activations per batch are not split).
 import { InvalidArgumentError, UnsupportedError } from "../errors.js";
 import type { Tensor } from "./tensor.js";
 
@@ -20,39 +21,73 @@ export type FromWorker =
   | { readonly type: "result"; readonly id: number; readonly outputs: Record<string, WireTensor> }
   | { readonly type: "error"; readonly id: number; readonly message: string };
 
-interface NodeWorker {
+/** What the pool needs of a worker: Node's worker_threads and browsers' Web Workers both fit. */
+interface ThreadWorker {
   postMessage(message: ToWorker, transfer?: ArrayBuffer[]): void;
-  on(event: "message", listener: (message: FromWorker) => void): void;
-  on(event: "error", listener: (error: Error) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): Promise<number>;
+  onMessage(listener: (message: FromWorker) => void): void;
+  onError(listener: (error: Error) => void): void;
+  /** Node: whether the worker keeps the process alive (browsers have no such notion). */
+  keepAlive(alive: boolean): void;
+  terminate(): Promise<unknown>;
 }
 
-/** The default thread count: the cores in Node, one in browsers (their workers are not wired up yet). */
+const isNode = () => typeof process !== "undefined" && !!process.versions?.node;
+
+/**
+ * The default thread count: the cores in Node; in a browser, the cores where the page is
+ * cross-origin isolated (the setting under which a page expects to use them), else one.
+ */
 export async function defaultThreadCount(): Promise<number> {
-  if (typeof process === "undefined" || !process.versions?.node) return 1;
+  if (!isNode()) {
+    const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    return isolated ? Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+  }
   const os = await import("node:os");
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
-async function startWorker(): Promise<NodeWorker> {
-  if (typeof process === "undefined" || !process.versions?.node) {
-    throw new UnsupportedError("numThreads > 1 is implemented for Node (worker_threads) only");
-  }
+async function startNodeWorker(): Promise<ThreadWorker> {
   const { Worker } = await import("node:worker_threads");
   const url = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url);
   // From TypeScript sources (tests, tsx), the worker registers tsx's loader before importing itself.
   const worker = url.pathname.endsWith(".ts")
     ? new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
     : new Worker(url);
-  return worker as unknown as NodeWorker;
+  return {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer),
+    onMessage: (listener) => worker.on("message", listener),
+    onError: (listener) => worker.on("error", listener),
+    keepAlive: (alive) => (alive ? worker.ref() : worker.unref()),
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * A module Web Worker running this package's worker entry: `workerUrl` when given (a page that
+ * bundles the package serves the worker bundle itself), else worker.js beside this module, which
+ * bundlers that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit.
+ */
+function startWebWorker(workerUrl: string | URL | undefined): ThreadWorker {
+  const worker = new Worker(workerUrl ?? new URL("./worker.js", import.meta.url), { type: "module" });
+  return {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    onMessage: (listener) => worker.addEventListener("message", (event) => listener(event.data as FromWorker)),
+    onError: (listener) => worker.addEventListener("error", (event) => listener(new Error(event.message || "the worker failed to start"))),
+    keepAlive: () => undefined,
+    terminate: async () => worker.terminate(),
+  };
+}
+
+async function startWorker(workerUrl: string | URL | undefined): Promise<ThreadWorker> {
+  if (isNode()) return startNodeWorker();
+  if (typeof Worker === "undefined") throw new UnsupportedError("numThreads > 1 needs worker_threads (Node) or Web Workers");
+  return startWebWorker(workerUrl);
 }
 
 /** Workers holding the same model, started on first use and released with the session. */
 export class ThreadPool {
-  private workers: Promise<NodeWorker[]> | undefined;
-  private ready: NodeWorker[] | undefined;
+  private workers: Promise<ThreadWorker[]> | undefined;
+  private ready: ThreadWorker[] | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (o: Record<string, WireTensor>) => void; reject: (e: Error) => void }>();
 
@@ -60,22 +95,23 @@ export class ThreadPool {
     readonly threads: number,
     private readonly model: Uint8Array,
     private readonly options: object,
+    private readonly workerUrl?: string | URL,
   ) {}
 
-  private start(): Promise<NodeWorker[]> {
+  private start(): Promise<ThreadWorker[]> {
     this.workers ??= Promise.all(
       Array.from({ length: this.threads - 1 }, async () => {
-        const worker = await startWorker();
+        const worker = await startWorker(this.workerUrl);
         await new Promise<void>((resolve, reject) => {
-          worker.on("error", reject);
-          worker.on("message", (message) => {
+          worker.onError(reject);
+          worker.onMessage((message) => {
             if (message.type === "ready") resolve();
             else if (message.type === "error" && message.id < 0) reject(new InvalidArgumentError(`worker failed to load the model: ${message.message}`));
             else this.settle(message);
           });
           worker.postMessage({ type: "init", model: this.model, options: this.options });
         });
-        worker.unref();
+        worker.keepAlive(false);
         return worker;
       }),
     );
@@ -104,18 +140,18 @@ export class ThreadPool {
     });
   }
 
-  private async dispatchAndWait(workers: NodeWorker[], slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
+  private async dispatchAndWait(workers: ThreadWorker[], slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
     // Idle workers are unref'd so they never keep a process alive; busy ones must, or Node
     // would exit while the caller awaits them.
-    workers.forEach((w) => w.ref());
+    workers.forEach((w) => w.keepAlive(true));
     try {
       return await this.dispatch(workers, slices);
     } finally {
-      workers.forEach((w) => w.unref());
+      workers.forEach((w) => w.keepAlive(false));
     }
   }
 
-  private dispatch(workers: NodeWorker[], slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
+  private dispatch(workers: ThreadWorker[], slices: readonly Record<string, WireTensor>[]): Promise<Record<string, WireTensor>[]> {
     return Promise.all(
       slices.map(
         (feeds, i) =>

@@ -1,0 +1,63 @@
+// Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core,
+// code bundled by esbuild for the browser platform, pages served from memory (no network).
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+import { fileURLToPath } from "node:url";
+
+const CHROMIUM = "/usr/bin/chromium";
+const FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+];
+// localhost is a secure context, which cross-origin isolation requires; route() serves it from memory.
+const ORIGIN = "http://localhost:8123";
+
+/** `entry` (relative to this folder) and what it imports, as one ES module for the browser. */
+export async function bundleForBrowser(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    write: false,
+    // Only reached in Node (file paths, worker_threads), never in a page.
+    external: ["node:*"],
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+export interface PageOptions {
+  /** Serve the page cross-origin isolated (COOP same-origin + COEP require-corp). */
+  readonly isolated?: boolean;
+  /** Strings the page finds on globalThis before the module runs. */
+  readonly globals?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Runs the module `code` in a fresh page and returns what it leaves in globalThis.__result
+ * (throws with globalThis.__error if it sets that instead).
+ */
+export async function runInChromium<T>(code: string, options: PageOptions = {}): Promise<T> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const page = await browser.newPage();
+    const headers: Record<string, string> = options.isolated
+      ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" }
+      : {};
+    await page.route(`${ORIGIN}/**`, (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === "/main.js") return route.fulfill({ contentType: "text/javascript", body: code, headers });
+      const globals = `<script>Object.assign(globalThis, ${JSON.stringify(options.globals ?? {})});</script>`;
+      return route.fulfill({ contentType: "text/html", body: `<!doctype html><title>int8</title>${globals}<script type="module" src="/main.js"></script>`, headers });
+    });
+    await page.goto(`${ORIGIN}/`);
+    await page.waitForFunction(() => "__result" in globalThis || "__error" in globalThis, undefined, { timeout: 60_000 });
+    const error = await page.evaluate(() => (globalThis as Record<string, unknown>).__error);
+    if (error) throw new Error(`in the browser: ${String(error)}`);
+    return (await page.evaluate(() => (globalThis as Record<string, unknown>).__result)) as T;
+  } finally {
+    await browser.close();
+  }
+}
