@@ -1,10 +1,11 @@
 // `npm run bench [-- --quick]`: kernel and model benchmarks against the peers, printed and written
-// to bench/results/ (kernels.json, models.json, models.svg, sizes.json).
+// to bench/results/ (kernels.json, models.json, models.svg, sizes.json, browser-threads.json).
 import { parseArgs } from "node:util";
 import { writeModelChart } from "./chart.js";
 import { benchmarkKernels, printKernelRows, writeKernelRows } from "./kernels.js";
 import { benchmarkModels, formatModelTable, writeModelRows } from "./models.js";
 import { formatSizes, measureSizes, writeSizes } from "./sizes.js";
+import { benchmarkBrowserThreads, formatBrowserThreadRows, writeBrowserThreadRows } from "./browser-threads.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const quick = values.quick ?? false;
@@ -25,4 +26,10 @@ const sizes = measureSizes();
 console.log("\nSize on the wire:\n");
 console.log(formatSizes(sizes));
 writeSizes(sizes);
-console.log("\nwrote bench/results/{kernels,models,sizes}.json and models.svg");
+const browserThreadRows = await benchmarkBrowserThreads({ quick, log });
+if (browserThreadRows.length > 0) {
+  console.log("\nThreads in Chromium (module Web Workers, cross-origin isolated page):\n");
+  console.log(formatBrowserThreadRows(browserThreadRows));
+  writeBrowserThreadRows(browserThreadRows);
+}
+console.log("\nwrote bench/results/{kernels,models,sizes,browser-threads}.json and models.svg");

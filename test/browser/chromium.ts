@@ -2,6 +2,7 @@
 // code bundled by esbuild for the browser platform, pages served from memory (no network).
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
+import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -12,10 +13,13 @@ const FLAGS = [
 // localhost is a secure context, which cross-origin isolation requires; route() serves it from memory.
 const ORIGIN = "http://localhost:8123";
 
-/** `entry` (relative to this folder) and what it imports, as one ES module for the browser. */
+/**
+ * `entry` (an absolute path, or relative to this folder) and what it imports, as one ES module for
+ * the browser. (bench/browser-threads.ts uses this harness too.)
+ */
 export async function bundleForBrowser(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    entryPoints: [isAbsolute(entry) ? entry : fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
     platform: "browser",
     format: "esm",
