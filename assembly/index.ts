@@ -12,3 +12,4 @@ export * from "./quantize";
 export * from "./layout";
 export * from "./qs8-gemm";
 export * from "./qs8-conv";
+export * from "./f32-elementwise";

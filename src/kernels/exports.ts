@@ -4,6 +4,7 @@ import type { FixedPointExports } from "./fixed-point.js";
 import type { F32GemmExports } from "./f32-gemm.js";
 import type { F32ConvExports } from "./f32-conv.js";
 import type { F32PoolExports } from "./f32-pool.js";
+import type { F32ElementwiseExports } from "./f32-elementwise.js";
 import type { LayoutExports } from "./layout.js";
 import type { Qs8AddExports } from "./qs8-add.js";
 import type { Qs8PoolExports } from "./qs8-pool.js";
@@ -17,6 +18,7 @@ export type KernelExports = Record<string, unknown> & { heapBase(): number }
   & F32GemmExports
   & F32ConvExports
   & F32PoolExports
+  & F32ElementwiseExports
   & Qs8PoolExports
   & Qs8AddExports
   & QuantizeExports
