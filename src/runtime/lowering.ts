@@ -10,6 +10,8 @@ import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Act
 export interface TensorQuant {
   readonly scale: number;
   readonly zeroPoint: number;
+  /** The file's tensor is uint8: these are its codes shifted by -128 (DESIGN.md 2), zeroPoint included. */
+  readonly uint8?: boolean;
 }
 
 export interface RuntimeValueInfo {
@@ -267,9 +269,7 @@ function integerStep(m: Matcher, node: Node, out: OutputQ, activation: Activatio
   if (node.opType === "Add") {
     const a = activationDQ(m, node.inputs[0]);
     const b = activationDQ(m, node.inputs[1]);
-    const shapeA = m.graph.values.get(node.inputs[0])?.shape;
-    const shapeB = m.graph.values.get(node.inputs[1])?.shape;
-    if (!a || !b || JSON.stringify(shapeA) !== JSON.stringify(shapeB)) return undefined;
+    if (!a || !b) return undefined;
     return { op: "qadd", node, inputs: [a.source, b.source], output: out.output, activation };
   }
   return undefined;

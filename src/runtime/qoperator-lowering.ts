@@ -4,7 +4,7 @@
 // 128, from older tools) run on the int8 kernels by the lossless shift of DESIGN.md 2: the uint8
 // code q with zero point Z is the int8 code q - 128 with zero point Z - 128.
 import { DTypeError, QuantizationError, UnsupportedError } from "../errors.js";
-import { type Graph, type Node, type TensorData } from "../graph/ir.js";
+import { attrInt, type Graph, type Node, type TensorData } from "../graph/ir.js";
 import { MICROSOFT_DOMAIN } from "../graph/shape-inference.js";
 import type { LoweredStep, QuantizedWeights, RuntimeValueInfo, TensorQuant } from "./lowering.js";
 
@@ -19,7 +19,7 @@ export function int8Quant(node: Node, dtype: "int8" | "uint8", scale: number, ze
   if (!Number.isInteger(zeroPoint) || zeroPoint < lo || zeroPoint > hi) {
     throw new QuantizationError(`${dtype} zero point must be an integer in [${lo}, ${hi}], got ${zeroPoint}`, { node: node.name, tensor: tensors.zeroPoint });
   }
-  return { scale, zeroPoint: dtype === "uint8" ? zeroPoint - UINT8_SHIFT : zeroPoint };
+  return dtype === "uint8" ? { scale, zeroPoint: zeroPoint - UINT8_SHIFT, uint8: true } : { scale, zeroPoint };
 }
 
 /**
@@ -142,15 +142,14 @@ export function lowerQOperator(graph: Graph, node: Node, values: Map<string, Run
     case "QLinearMatMul":
       return { op: "qlinear", node, input: node.inputs[0], output, weights: weightsOf(q, node.opType === "QLinearConv" ? 0 : 1) };
     case "QLinearGlobalAveragePool":
+      if (attrInt(node, "channels_last", 0) !== 0 || graph.values.get(node.inputs[0])?.shape?.length !== 4) {
+        throw new UnsupportedError("QLinearGlobalAveragePool is supported on 4-D NCHW inputs (channels_last = 0)", { node: node.name });
+      }
       return { op: "qpool", node, input: node.inputs[0], output };
     default: {
       const b = perTensor(q, dtypeOf(q, 3), 4, 5);
       if (graph.values.get(node.inputs[3])?.initializer) throw new UnsupportedError(`${node.opType} with a constant second input is not supported`, { node: node.name });
       recordInt8(q, values, node.inputs[3], b);
-      const shapes = [0, 3].map((i) => JSON.stringify(graph.values.get(node.inputs[i])?.shape));
-      if (node.opType === "QLinearAdd" && shapes[0] !== shapes[1]) {
-        throw new UnsupportedError("QLinearAdd with broadcasting is not supported (the inputs must have one shape)", { node: node.name });
-      }
       return { op: "qadd", node, inputs: [node.inputs[0], node.inputs[3]], output };
     }
   }

@@ -92,12 +92,10 @@ differential("QLinearMatMul", matmulCase, (c) => model(c, { a: [c.M, c.K] }, (b,
 
 const binaryCase = fc.record({ ...common, dims: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }), broadcastB: fc.boolean() });
 const binaryBody = (op: string) => (b: OnnxGraphBuilder) => b.node(op, ["aq", "as", "az", "bq", "bs", "bz", "ys", "yz"], ["yq"], {}, { domain: "com.microsoft" });
-differential("com.microsoft QLinearAdd", binaryCase, (c) => model(c, { a: c.dims, b: c.dims }, binaryBody("QLinearAdd")), false, 60);
+differential("com.microsoft QLinearAdd", binaryCase, (c) => model(c, { a: c.dims, b: c.broadcastB ? c.dims.slice(1) : c.dims }, binaryBody("QLinearAdd")), true, 60);
 differential("com.microsoft QLinearMul", binaryCase, (c) => model(c, { a: c.dims, b: c.broadcastB ? c.dims.slice(1) : c.dims }, binaryBody("QLinearMul")), true, 60);
 
 const poolCase = fc.record({ ...common, n: fc.integer({ min: 1, max: 2 }), ch: fc.integer({ min: 1, max: 10 }), h: fc.integer({ min: 1, max: 7 }), w: fc.integer({ min: 1, max: 7 }) });
 differential("com.microsoft QLinearGlobalAveragePool", poolCase, (c) => model(c, { a: [c.n, c.ch, c.h, c.w] }, (b) => {
   b.node("QLinearGlobalAveragePool", ["aq", "as", "az", "ys", "yz"], ["yq"], { channels_last: attr.int(0) }, { domain: "com.microsoft" });
-  // Known gap: qs8_global_avgpool's fixed-point mean rounds apart from ONNX Runtime's fp32 one on
-  // about 3% of codes (always within one); it has no "onnx" mode yet.
-}), false, 60, 0.95);
+}), true, 60);

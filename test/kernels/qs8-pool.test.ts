@@ -265,7 +265,7 @@ describe("errors", () => {
       const out = arena.alloc("int8", 4096);
       expect(() => qs8MaxPool2d(arena.kernels, x, shape, { qmin: 0, qmax: 128 }, out)).toThrow(QuantizationError);
       const params = prepareQs8GlobalAvgPool({ batch: 1, height: 2, width: 2, channels: 1 }, quant);
-      expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, shift: 31 }, out)).toThrow(QuantizationError);
+      expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, rightShift: 32 }, out)).toThrow(QuantizationError);
       expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, requantize: false }, out)).not.toThrow();
       expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, requantize: false, outputZeroPoint: 1 }, out))
         .toThrow(QuantizationError);

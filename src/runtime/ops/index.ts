@@ -8,7 +8,7 @@ import { prepareAdd, prepareClip } from "./elementwise.js";
 import { prepareDynamicGemm } from "./dynamic-gemm.js";
 import { prepareGemm } from "./gemm.js";
 import { preparePool } from "./pool.js";
-import { prepareQLinearMul } from "./qlinear-mul.js";
+import { prepareQLinearBinary } from "./qlinear-binary.js";
 import { prepareQuantizeLinear } from "./quantize.js";
 import { prepareDataMovement } from "./shape-ops.js";
 import { prepareSoftmax } from "./softmax.js";
@@ -38,7 +38,7 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   qlinear: (ctx, step) => (step.node.opType === "Conv" || step.node.opType === "QLinearConv" ? prepareConv(ctx, step) : prepareGemm(ctx, step)),
   qpassthrough: (ctx, step) => (step.node.opType === "MaxPool" ? preparePool(ctx, step) : prepareDataMovement(ctx, step)),
   qpool: preparePool,
-  qadd: (ctx, step) => (step.node.opType === "QLinearMul" ? prepareQLinearMul(ctx, step) : prepareAdd(ctx, step)),
+  qadd: prepareQLinearBinary,
   quantize: prepareQuantizeLinear,
   dequantize: prepareQuantizeLinear,
   qdynamic: prepareDynamicGemm,
