@@ -123,6 +123,7 @@ function runStep(
     }
     case "float":
     case "qdynamic":
+    case "integer":
       throw new UnsupportedError(`the integer reference runs static integer steps only, not ${step.node.opType}`, { node: step.node.name });
   }
 }

@@ -14,9 +14,12 @@ export interface TensorQuant {
   readonly uint8?: boolean;
 }
 
+/** How a runtime value is stored: fp32, int8 codes (uint8 ones shifted, DESIGN.md 2), or int32 (MatMulInteger/ConvInteger results). */
+export type RuntimeDType = "float32" | "int8" | "int32";
+
 export interface RuntimeValueInfo {
   readonly name: string;
-  readonly dtype: "float32" | "int8";
+  readonly dtype: RuntimeDType;
   readonly quant?: TensorQuant;
   /** The graph value whose shape this one has, when it is not itself in the graph. */
   readonly shapeOf?: string;
@@ -59,7 +62,9 @@ export type LoweredStep =
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }
-  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string };
+  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string }
+  /** MatMulInteger / ConvInteger: int8 (or shifted uint8) runtime inputs and constants -> an int32 runtime value. */
+  | { readonly op: "integer"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string };
 
 export interface LoweredGraph {
   readonly graph: Graph;
@@ -347,6 +352,31 @@ function matchDynamic(m: Matcher, dql: Node): { step: LoweredStep; absorbed: Nod
   return { step: { op: "qdynamic", node: matmul, input: dql.inputs[0], output, weights: { data, N, K, scales, bias } }, absorbed };
 }
 
+/**
+ * MatMulInteger(A, B, a_zero_point, b_zero_point) / ConvInteger(x, w, x_zero_point, w_zero_point):
+ * each data input is a constant or an int8/uint8 value already running as int8 codes (made by a
+ * QuantizeLinear or a QOperator node); zero points are constants. The product is an int32 value.
+ */
+function integerLinearStep(graph: Graph, node: Node, values: Map<string, RuntimeValueInfo>): LoweredStep {
+  const runtime: string[] = [];
+  for (const i of [0, 1]) {
+    const name = node.inputs[i];
+    if (graph.values.get(name)?.initializer) continue;
+    if (node.opType === "ConvInteger" && i === 1) throw new UnsupportedError("ConvInteger needs constant weights", { node: node.name, tensor: name });
+    if (values.get(name)?.dtype !== "int8") {
+      throw new UnsupportedError(`${node.opType} input ${i} must be a constant or the int8/uint8 output of a QuantizeLinear or QOperator node`, { node: node.name, tensor: name });
+    }
+    runtime.push(name);
+  }
+  if (runtime.length === 0 || !runtime.includes(node.inputs[0])) throw new UnsupportedError(`${node.opType} with a constant first input is not supported`, { node: node.name });
+  for (const i of [2, 3]) {
+    const name = node.inputs[i];
+    if (name && !graph.values.get(name)?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant`, { node: node.name, tensor: name });
+  }
+  values.set(node.outputs[0], { name: node.outputs[0], dtype: "int32" });
+  return { op: "integer", node, inputs: runtime, output: node.outputs[0] };
+}
+
 /** A QuantizeLinear step; a Clip/Relu that only feeds it becomes the clamp of its codes. */
 function quantizeStep(m: Matcher, node: Node, absorbed: Set<Node>): LoweredStep {
   const clip = m.producer.get(node.inputs[0]);
@@ -380,6 +410,10 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         for (const other of dynamic.absorbed) absorbed.add(other);
         continue;
       }
+    }
+    if (node.opType === "MatMulInteger" || node.opType === "ConvInteger") {
+      integer.set(node, [integerLinearStep(graph, node, values)]);
+      continue;
     }
     if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
       const quant = perTensorParams(graph, node);
@@ -484,6 +518,7 @@ export function stepInputs(step: LoweredStep): readonly string[] {
     case "float":
       return step.node.inputs.filter(Boolean);
     case "qadd":
+    case "integer":
       return step.inputs;
     default:
       return [step.input];

@@ -148,7 +148,8 @@ export class InferenceSession {
       for (const [name, tensor] of Object.entries(sample)) {
         const dims = [batch, ...tensor.dims.slice(1)];
         const length = dims.reduce((a, b) => a * b, 1);
-        outputs[name] = tensor.type === "int8" ? new Tensor("int8", new Int8Array(length), dims) : new Tensor("float32", new Float32Array(length), dims);
+        const Data = tensor.data.constructor as new (length: number) => typeof tensor.data;
+        outputs[name] = new Tensor(tensor.type, new Data(length), dims);
       }
       this.threadedOutputs.set(batch, outputs);
     }

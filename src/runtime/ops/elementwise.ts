@@ -1,5 +1,5 @@
-// Add (numpy broadcasting), Relu and Clip in fp32. Add's operands may be runtime values or
-// constants; the broadcast gathers are computed when the plan is bound.
+// Add and Mul (numpy broadcasting), Relu and Clip in fp32. Add's and Mul's operands may be runtime
+// values or constants; the broadcast gathers are computed when the plan is bound.
 import { UnsupportedError } from "../../errors.js";
 import { attrFloat, opsetOf, type Node } from "../../graph/ir.js";
 import { broadcastGather, logicalToPhysical } from "../layout.js";
@@ -27,6 +27,7 @@ function outputScatter(value: BoundValue): Int32Array {
 
 export const prepareAdd: OpFactory = (ctx, step) => {
   const node = step.node;
+  const multiply = node.opType === "Mul";
   const outDims = (b: BindContext) => b.output(0).dims;
   const [a, c] = [operand(ctx, node, 0, outDims), operand(ctx, node, 1, outDims)];
   return {
@@ -38,6 +39,12 @@ export const prepareAdd: OpFactory = (ctx, step) => {
       const x = a.read(b);
       const y = c.read(b);
       const count = scatter.length;
+      // The double result of one fp32 + or * rounds to the fp32 result when stored.
+      if (multiply) {
+        return () => {
+          for (let i = 0; i < count; i++) out[scatter[i]] = x.data[x.gather[i]] * y.data[y.gather[i]];
+        };
+      }
       return () => {
         for (let i = 0; i < count; i++) out[scatter[i]] = x.data[x.gather[i]] + y.data[y.gather[i]];
       };

@@ -2,11 +2,13 @@
 import { UnsupportedError } from "../../errors.js";
 import type { LoweredStep } from "../lowering.js";
 import { prepareBatchNorm } from "./batchnorm.js";
+import { prepareCast } from "./cast.js";
 import { prepareConcat } from "./concat.js";
 import { prepareConv } from "./conv.js";
 import { prepareAdd, prepareClip } from "./elementwise.js";
 import { prepareDynamicGemm } from "./dynamic-gemm.js";
 import { prepareGemm } from "./gemm.js";
+import { prepareConvInteger, prepareMatMulInteger } from "./integer-linear.js";
 import { preparePool } from "./pool.js";
 import { prepareQLinearBinary } from "./qlinear-binary.js";
 import { prepareQuantizeLinear } from "./quantize.js";
@@ -19,6 +21,8 @@ const FLOAT_OPS: Readonly<Record<string, OpFactory>> = {
   Gemm: prepareGemm,
   MatMul: prepareGemm,
   Add: prepareAdd,
+  Mul: prepareAdd,
+  Cast: prepareCast,
   Relu: prepareClip,
   Clip: prepareClip,
   MaxPool: preparePool,
@@ -42,6 +46,7 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   quantize: prepareQuantizeLinear,
   dequantize: prepareQuantizeLinear,
   qdynamic: prepareDynamicGemm,
+  integer: (ctx, step) => (step.node.opType === "ConvInteger" ? prepareConvInteger(ctx, step) : prepareMatMulInteger(ctx, step)),
 };
 
 export function prepareStep(ctx: PrepareContext, step: LoweredStep): PreparedOp {
