@@ -52,7 +52,7 @@ export function runIntegerReference(model: Graph, inputs: Record<string, Logical
 }
 
 function outputName(step: LoweredStep): string {
-  if (step.op === "float") throw new UnsupportedError(`the integer reference runs integer steps only, not ${step.node.opType}`, { node: step.node.name });
+  if (step.op === "float" || step.op === "dynamicquantize") throw new UnsupportedError(`the integer reference runs integer steps only, not ${step.node.opType}`, { node: step.node.name });
   return step.output;
 }
 
@@ -124,6 +124,7 @@ function runStep(
     case "float":
     case "qdynamic":
     case "integer":
+    case "dynamicquantize":
       throw new UnsupportedError(`the integer reference runs static integer steps only, not ${step.node.opType}`, { node: step.node.name });
   }
 }

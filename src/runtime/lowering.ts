@@ -64,7 +64,9 @@ export type LoweredStep =
   | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }
   | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string }
   /** MatMulInteger / ConvInteger: int8 (or shifted uint8) runtime inputs and constants -> an int32 runtime value. */
-  | { readonly op: "integer"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string };
+  | { readonly op: "integer"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string }
+  /** A DynamicQuantizeLinear no MatMulInteger pattern absorbed: uint8 codes (stored shifted), scale and zero point as runtime values. */
+  | { readonly op: "dynamicquantize"; readonly node: Node; readonly input: string; readonly outputs: readonly [string, string, string] };
 
 export interface LoweredGraph {
   readonly graph: Graph;
@@ -410,6 +412,11 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         for (const other of dynamic.absorbed) absorbed.add(other);
         continue;
       }
+      const [codes, scale, zeroPoint] = node.outputs;
+      values.set(codes, { name: codes, dtype: "int8" });
+      values.set(zeroPoint, { name: zeroPoint, dtype: "int8" });
+      integer.set(node, [{ op: "dynamicquantize", node, input: node.inputs[0], outputs: [codes, scale, zeroPoint] }]);
+      continue;
     }
     if (node.opType === "MatMulInteger" || node.opType === "ConvInteger") {
       integer.set(node, [integerLinearStep(graph, node, values)]);
@@ -526,7 +533,8 @@ export function stepInputs(step: LoweredStep): readonly string[] {
 }
 
 export function stepOutputs(step: LoweredStep): readonly string[] {
-  return step.op === "float" ? step.node.outputs.filter(Boolean) : [step.output];
+  if (step.op === "float") return step.node.outputs.filter(Boolean);
+  return step.op === "dynamicquantize" ? step.outputs : [step.output];
 }
 
 export type { Value };

@@ -103,7 +103,7 @@ export class InferenceSession {
     const threads = options.numThreads ?? (await defaultThreadCount());
     if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`numThreads must be a positive integer, got ${threads}`);
     // Activations quantized per batch would change with the slicing: such models run on one thread.
-    const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic");
+    const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic" || step.op === "dynamicquantize");
     const pool = splittable ? new ThreadPool(threads, bytes ?? writeOnnxModel(graph), { ...options }) : undefined;
     return new InferenceSession(kernels, arena, lowered, ops, arena.mark(), pool);
   }

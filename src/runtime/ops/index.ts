@@ -7,6 +7,7 @@ import { prepareConcat } from "./concat.js";
 import { prepareConv } from "./conv.js";
 import { prepareAdd, prepareClip } from "./elementwise.js";
 import { prepareDynamicGemm } from "./dynamic-gemm.js";
+import { prepareDynamicQuantizeLinear } from "./dynamic-quantize.js";
 import { prepareGemm } from "./gemm.js";
 import { prepareConvInteger, prepareMatMulInteger } from "./integer-linear.js";
 import { preparePool } from "./pool.js";
@@ -46,6 +47,7 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   quantize: prepareQuantizeLinear,
   dequantize: prepareQuantizeLinear,
   qdynamic: prepareDynamicGemm,
+  dynamicquantize: prepareDynamicQuantizeLinear,
   integer: (ctx, step) => (step.node.opType === "ConvInteger" ? prepareConvInteger(ctx, step) : prepareMatMulInteger(ctx, step)),
 };
 
