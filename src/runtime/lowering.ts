@@ -2,9 +2,19 @@
 // (DequantizeLinear -> float op -> QuantizeLinear, with int8 constants behind the weights' DQ)
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
-import { QuantizationError, UnsupportedError } from "../errors.js";
+import { QuantizationError, ShapeError, UnsupportedError } from "../errors.js";
 import { int8Quant, isQOperator, lowerQOperator, symmetricInt8Weights } from "./qoperator-lowering.js";
 import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
+
+/**
+ * Per-axis parameters of a QuantizeLinear/DequantizeLinear of a runtime value: one (scale, zero point)
+ * per index along `axis` (non-negative), zero points in int8 form (uint8 ones shifted by -128).
+ */
+export interface PerAxisQuant {
+  readonly axis: number;
+  readonly scales: Float32Array;
+  readonly zeroPoints: Int32Array;
+}
 
 /** Per-tensor affine parameters of an int8 runtime value. */
 export interface TensorQuant {
@@ -60,9 +70,9 @@ export type LoweredStep =
   | ({ readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string } & KeepsNhwc)
   | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
-  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
+  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation; readonly perAxis?: PerAxisQuant }
   | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }
-  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string }
+  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string; readonly perAxis?: PerAxisQuant }
   /** MatMulInteger / ConvInteger: int8 (or shifted uint8) runtime inputs and constants -> an int32 runtime value. */
   | { readonly op: "integer"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string }
   /** A DynamicQuantizeLinear no MatMulInteger pattern absorbed: uint8 codes (stored shifted), scale and zero point as runtime values. */
@@ -106,6 +116,35 @@ function perTensorParams(graph: Graph, node: Node): TensorQuant | undefined {
   const zeroPoint = zeroName ? scalarConstant(graph, zeroName) : 0;
   if (zeroPoint === undefined) return undefined;
   return int8Quant(node, dtype, scale, zeroPoint, { scale: node.inputs[1], zeroPoint: zeroName });
+}
+
+/**
+ * The per-axis parameters of a QuantizeLinear/DequantizeLinear of a runtime value (opset 13+,
+ * a 1-D constant scale along `axis`), each pair checked; undefined when the scale is not 1-D.
+ */
+function perAxisParams(graph: Graph, node: Node): PerAxisQuant | undefined {
+  const scaleValue = graph.values.get(node.inputs[1]);
+  const scales = scaleValue?.initializer;
+  if (!(scales instanceof Float32Array) || scaleValue?.shape?.length !== 1) return undefined;
+  if (attrInt(node, "block_size", 0) !== 0) throw new UnsupportedError("blocked quantization (block_size) is not supported", { node: node.name });
+  const data = graph.values.get(node.opType === "QuantizeLinear" ? node.outputs[0] : node.inputs[0]);
+  const rank = data?.shape?.length;
+  if ((data?.dtype !== "int8" && data?.dtype !== "uint8") || rank === undefined) return undefined;
+  const axis = normaliseAxis(attrInt(node, "axis", 1), rank);
+  const length = data.shape![axis];
+  if (axis < 0 || axis >= rank || (typeof length === "number" && length !== scales.length)) {
+    throw new ShapeError(`per-axis scale has ${scales.length} values for axis ${attrInt(node, "axis", 1)} of a rank-${rank} tensor of shape [${data.shape!.join(", ")}]`, { node: node.name, tensor: node.inputs[1] });
+  }
+  const zeros = node.inputs[2] ? graph.values.get(node.inputs[2])?.initializer : undefined;
+  if (node.inputs[2] && !zeros) throw new UnsupportedError("a per-axis zero point must be a constant", { node: node.name, tensor: node.inputs[2] });
+  if (zeros && zeros.length !== scales.length) {
+    throw new ShapeError(`per-axis zero point has ${zeros.length} values for ${scales.length} scales`, { node: node.name, tensor: node.inputs[2] });
+  }
+  const zeroPoints = new Int32Array(scales.length);
+  scales.forEach((scale, c) => {
+    zeroPoints[c] = int8Quant(node, data.dtype as "int8" | "uint8", scale, zeros ? Number(zeros[c]) : 0, { scale: node.inputs[1], zeroPoint: node.inputs[2] }).zeroPoint;
+  });
+  return { axis, scales, zeroPoints };
 }
 
 function producedBy(m: Matcher, name: string | undefined, opType: string): Node | undefined {
@@ -424,7 +463,13 @@ export function lowerGraph(graph: Graph): LoweredGraph {
     }
     if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 or uint8 only", { node: node.name });
+      const perAxis = quant ? undefined : perAxisParams(graph, node);
+      if (perAxis) {
+        values.set(node.outputs[0], { name: node.outputs[0], dtype: "int8" });
+        integer.set(node, [{ op: "quantize", node, input: node.inputs[0], output: node.outputs[0], perAxis }]);
+        continue;
+      }
+      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor or per axis to int8 or uint8 only", { node: node.name });
       markInt8(values, node.outputs[0], quant);
       integer.set(node, [quantizeStep(m, node, absorbed)]);
       continue;
@@ -450,7 +495,13 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         continue;
       }
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor from int8 or uint8 only", { node: node.name });
+      const perAxis = quant ? undefined : perAxisParams(graph, node);
+      if (perAxis) {
+        if (!values.has(node.inputs[0])) values.set(node.inputs[0], { name: node.inputs[0], dtype: "int8" });
+        steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0], perAxis });
+        continue;
+      }
+      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor or per axis from int8 or uint8 only", { node: node.name });
       markInt8(values, node.inputs[0], quant);
       steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0] });
       continue;
