@@ -111,7 +111,17 @@ export function headroomMultiplier(realMultiplier: number, maxAbs: number): Shif
   return { multiplier, leftShift, rightShift };
 }
 
+/**
+ * saturatingRoundingDoublingHighMul(x, M0) for M0 >= 0 (no saturation case) without BigInt:
+ * floor((x * M0 + 2^30) / 2^31) with M0 split in 16-bit halves so every product is exact in a double.
+ */
+function highMulNonNegative(x: number, multiplier: number): number {
+  const high = Math.floor(multiplier / 65536);
+  const low = multiplier - high * 65536;
+  return Math.floor((x * high + Math.floor((x * low + 2 ** 30) / 65536)) / 32768);
+}
+
 /** roundingDivideByPOT(saturatingRoundingDoublingHighMul(x * 2^leftShift, M0), rightShift); the left shift wraps like int32. */
 export function multiplyByShiftedMultiplier(x: number, m: ShiftedMultiplier): number {
-  return roundingDivideByPOT(saturatingRoundingDoublingHighMul(x << m.leftShift, m.multiplier), m.rightShift);
+  return roundingDivideByPOT(highMulNonNegative(x << m.leftShift, m.multiplier), m.rightShift);
 }

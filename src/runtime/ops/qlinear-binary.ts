@@ -4,8 +4,9 @@
 // Default (fixed-point) mode:
 //   Add: the qs8_add kernel (TFLite's scheme, DESIGN.md 3.2); a broadcast operand is first gathered
 //        to the output's shape in scratch, so broadcasting changes no arithmetic.
-//   Mul: p = (a - Z_a) * (b - Z_b) (exact, |p| <= 2^16), y = clamp(requant(p, S_a S_b / S_y) + Z_y),
-//        through a 256 x 256 table of output codes built at load (run() only looks codes up).
+//   Mul: p = (a - Z_a) * (b - Z_b) (exact, |p| <= 2^16), y = clamp(p * M + Z_y) with M = S_a S_b / S_y
+//        in fixed point (headroomMultiplier), through a 256 x 256 table of output codes built at
+//        load (run() only looks codes up).
 // "onnx" mode follows ONNX Runtime's MLAS (its portable form, which the wasm build runs), every
 // operation rounded to fp32:
 //   Add: c = (f32(S_a (a - Z_a)) + f32(S_b (b - Z_b))) / S_y
@@ -14,7 +15,7 @@
 // where Z_y is the zero point of the file's type: for a uint8 output the fp32 sum is taken with the
 // uint8 zero point (its rounding depends on it) and the result shifted back to int8.
 import { prepareQs8Add, qs8Add } from "../../kernels/qs8-add.js";
-import { quantizeMultiplier, requantize } from "../../quant/fixed-point.js";
+import { headroomMultiplier, multiplyByShiftedMultiplier } from "../../quant/fixed-point.js";
 import type { LoweredStep, TensorQuant } from "../lowering.js";
 import { broadcastGather, logicalToPhysical } from "../layout.js";
 import { scratchBuffer } from "./common.js";
@@ -54,10 +55,26 @@ function onnxCode(a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCo
   };
 }
 
-/** The fixed-point QLinearMul code of one pair (see the header). */
+/** |(a - Z_a) * (b - Z_b)| for int8 codes and zero points. */
+const MAX_PRODUCT = 255 * 255;
+
+/**
+ * The fixed-point QLinearMul code of one pair (see the header), the product shifted into its int32
+ * headroom before the multiplier (as average pools do) so that it is not rounded twice.
+ */
 function fixedPointMulCode(a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCodes): (qa: number, qb: number) => number {
-  const { multiplier, shift } = quantizeMultiplier((a.scale * b.scale) / y.scale);
-  return (qa, qb) => requantize((qa - a.zeroPoint) * (qb - b.zeroPoint), multiplier, shift, y.zeroPoint, clamp.qmin, clamp.qmax);
+  const multiplier = headroomMultiplier((a.scale * b.scale) / y.scale, MAX_PRODUCT);
+  const codes = new Map<number, number>();
+  return (qa, qb) => {
+    const product = (qa - a.zeroPoint) * (qb - b.zeroPoint);
+    let code = codes.get(product);
+    if (code === undefined) {
+      const value = multiplyByShiftedMultiplier(product, multiplier) + y.zeroPoint;
+      code = value < clamp.qmin ? clamp.qmin : value > clamp.qmax ? clamp.qmax : value;
+      codes.set(product, code);
+    }
+    return code;
+  };
 }
 
 /** Runs a 256 x 256 code table over the broadcast operands. */
