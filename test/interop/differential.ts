@@ -74,10 +74,11 @@ export interface SuiteOptions {
   readonly casesPerRun: number;
   readonly runs: number;
   /**
-   * Whether the default (fixed-point) mode must also be exact: true for operators without
-   * requantization (integer products, quantize/dequantize), where both modes compute the same.
+   * What the default (fixed-point) mode must show: "exact" for operators without requantization
+   * (integer products, quantize/dequantize), where both modes compute the same; "within one" (and
+   * >= 99% equal) for requantizing ones; "unchecked" for suites built to probe the onnx mode only.
    */
-  readonly exactInDefault: boolean;
+  readonly defaultMode: "exact" | "within one" | "unchecked";
 }
 
 /**
@@ -88,23 +89,25 @@ export function differentialSuite<T>(name: string, arb: fc.Arbitrary<T>, build: 
   describe(`${name} agrees with ONNX Runtime`, () => {
     const total: Tally & { cases: number } = { count: 0, equal: 0, maxSteps: 0, cases: 0 };
     const batch = fc.array(arb, { minLength: options.casesPerRun, maxLength: options.casesPerRun });
+    const checked = options.defaultMode !== "unchecked";
     test.prop([batch], { numRuns: options.runs })(
-      `${options.runs} x ${options.casesPerRun} random cases: onnx mode bit-exact, default mode ${options.exactInDefault ? "bit-exact" : "within one"}`,
+      `${options.runs} x ${options.casesPerRun} random cases: onnx mode bit-exact${checked ? `, default mode ${options.defaultMode}` : ""}`,
       async (cases) => {
         const { bytes, feeds, outputs } = batchModel(cases, build);
         const theirs = await runOrt(bytes, feeds);
         const onnx = compareOutputs(await runOurs(bytes, feeds, "onnx"), theirs, outputs, { count: 0, equal: 0, maxSteps: 0 });
         expect(onnx.maxSteps).toBe(0);
+        total.cases += cases.length;
+        if (!checked) return;
         const fixed = compareOutputs(await runOurs(bytes, feeds, "fixed-point"), theirs, outputs, { count: 0, equal: 0, maxSteps: 0 });
-        expect(fixed.maxSteps).toBeLessThanOrEqual(options.exactInDefault ? 0 : 1);
+        expect(fixed.maxSteps).toBeLessThanOrEqual(options.defaultMode === "exact" ? 0 : 1);
         total.count += fixed.count;
         total.equal += fixed.equal;
-        total.cases += cases.length;
       },
     );
-    test(`default mode: >= 99% of all elements equal over >= 500 cases`, () => {
+    test(checked ? "over >= 500 cases, default mode: >= 99% of all elements equal" : "over >= 500 cases", () => {
       expect(total.cases).toBeGreaterThanOrEqual(500);
-      expect(total.equal / total.count).toBeGreaterThanOrEqual(0.99);
+      if (checked) expect(total.equal / total.count).toBeGreaterThanOrEqual(0.99);
     });
   });
 }

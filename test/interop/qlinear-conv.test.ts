@@ -57,7 +57,7 @@ differentialSuite("QLinearConv", qlinearConv, (b, c, p) => {
     .initializer(p("B"), { type: "int32", dims: [outC], data: Int32Array.from({ length: outC }, () => Math.floor((random() - 0.5) * 4000)) })
     .node("QLinearConv", [xq, p("x_s"), p("x_z"), p("w"), p("ws"), p("wz"), p("ys"), p("yz"), ...(c.withBias ? [p("B")] : [])], [p("y")], convAttributes(c));
   return { feeds: { [p("x")]: { data: floatData(random, dims, c.xScale), dims } }, outputs: [{ name: p("y"), unit: 1 }] };
-}, { casesPerRun: 25, runs: 20, exactInDefault: false });
+}, { casesPerRun: 25, runs: 20, defaultMode: "within one" });
 
 const convInteger = fc.record({ ...geometry, wZero: zeroArb });
 
@@ -74,4 +74,4 @@ differentialSuite("ConvInteger", convInteger, (b, c, p) => {
     .initializer(p("wz"), { type: c.type, dims: [], data: [fileZero(c.type, c.wZero)] })
     .node("ConvInteger", [xq, p("w"), p("xz"), p("wz")], [p("y")], convAttributes(c));
   return { feeds: { [p("x")]: { data: floatData(random, dims, c.xScale), dims } }, outputs: [{ name: p("y"), unit: 1 }] };
-}, { casesPerRun: 25, runs: 20, exactInDefault: true });
+}, { casesPerRun: 25, runs: 20, defaultMode: "exact" });

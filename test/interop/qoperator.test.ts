@@ -32,7 +32,7 @@ differentialSuite("QLinearMatMul", matmul, (b, c, p) => {
     .initializer(p("wz"), { type: "int8", dims: c.perColumn ? [c.N] : [], data: new Int8Array(scales.length) })
     .node("QLinearMatMul", [aq, p("a_s"), p("a_z"), p("w"), p("wsc"), p("wz"), p("ys"), p("yz")], [p("y")]);
   return { feeds: { [p("a")]: { data: floatData(random, dims, c.aScale), dims } }, outputs: [{ name: p("y"), unit: 1 }] };
-}, { casesPerRun: 25, runs: 20, exactInDefault: false });
+}, { casesPerRun: 25, runs: 20, defaultMode: "within one" });
 
 const matmulInteger = fc.record({
   type: quantType, aZero: zeroArb, bZero: zeroArb, perColumn: fc.boolean(), runtimeB: fc.boolean(),
@@ -60,7 +60,7 @@ differentialSuite("MatMulInteger", matmulInteger, (b, c, p) => {
     .initializer(p("bz"), { type: c.type, dims: zDims, data: bZeros })
     .node("MatMulInteger", [aq, bq, p("az"), p("bz")], [p("y")]);
   return { feeds, outputs: [{ name: p("y"), unit: 1 }] };
-}, { casesPerRun: 25, runs: 20, exactInDefault: true });
+}, { casesPerRun: 25, runs: 20, defaultMode: "exact" });
 
 /** B's shape: A's with some axes 1 and some leading axes dropped (numpy broadcasting), either way round. */
 const binary = fc.record({
@@ -90,8 +90,8 @@ function qlinearBinary(op: "QLinearAdd" | "QLinearMul") {
   };
 }
 
-differentialSuite("com.microsoft QLinearAdd", binary, qlinearBinary("QLinearAdd"), { casesPerRun: 50, runs: 10, exactInDefault: false });
-differentialSuite("com.microsoft QLinearMul", binary, qlinearBinary("QLinearMul"), { casesPerRun: 50, runs: 10, exactInDefault: false });
+differentialSuite("com.microsoft QLinearAdd", binary, qlinearBinary("QLinearAdd"), { casesPerRun: 50, runs: 10, defaultMode: "within one" });
+differentialSuite("com.microsoft QLinearMul", binary, qlinearBinary("QLinearMul"), { casesPerRun: 50, runs: 10, defaultMode: "within one" });
 
 const pool = fc.record({
   type: quantType, aScale: scaleArb(0.005, 0.1), aZero: zeroArb, yScale: scaleArb(0.005, 0.2), yZero: zeroArb,
@@ -104,4 +104,4 @@ differentialSuite("com.microsoft QLinearGlobalAveragePool", pool, (b, c, p) => {
   outputParams(b, p, c.type, c.yScale, c.yZero);
   b.node("QLinearGlobalAveragePool", [aq, p("a_s"), p("a_z"), p("ys"), p("yz")], [p("y")], { channels_last: attr.int(0) }, { domain: "com.microsoft" });
   return { feeds: { [p("a")]: { data: floatData(rng(c.seed), dims, c.aScale), dims } }, outputs: [{ name: p("y"), unit: 1 }] };
-}, { casesPerRun: 50, runs: 10, exactInDefault: false });
+}, { casesPerRun: 50, runs: 10, defaultMode: "within one" });

@@ -24,7 +24,7 @@ differentialSuite("QuantizeLinear -> DequantizeLinear per tensor", perTensor, (b
     .node("DequantizeLinear", [p("q"), p("s"), p("z")], [p("y")]);
   const x = valuesAround(rng(c.seed), elementCount(c.dims), Math.fround(c.scale));
   return { feeds: { [p("x")]: { data: x, dims: c.dims } }, outputs: [{ name: p("q"), unit: 1 }, { name: p("y"), unit: Math.fround(c.scale) }] };
-}, { casesPerRun: 50, runs: 10, exactInDefault: true });
+}, { casesPerRun: 50, runs: 10, defaultMode: "exact" });
 
 const perAxis = fc.record({
   type: quantType,
@@ -46,7 +46,7 @@ differentialSuite("QuantizeLinear -> DequantizeLinear per axis", perAxis, (b, c,
     .node("DequantizeLinear", [p("q"), p("s"), p("z")], [p("y")], { axis: attr.int(axis) });
   const x = valuesAround(rng(c.seed), elementCount(c.dims), Math.min(...scales.map(Math.fround)));
   return { feeds: { [p("x")]: { data: x, dims: c.dims } }, outputs: [{ name: p("q"), unit: 1 }, { name: p("y"), unit: Math.min(...scales.map(Math.fround)) }] };
-}, { casesPerRun: 50, runs: 10, exactInDefault: true });
+}, { casesPerRun: 50, runs: 10, defaultMode: "exact" });
 
 const dynamic = fc.record({
   dims: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 3 }),
@@ -63,4 +63,4 @@ differentialSuite("DynamicQuantizeLinear", dynamic, (b, c, p) => {
   const random = rng(c.seed);
   const x = Float32Array.from({ length: elementCount(c.dims) }, () => c.low + random() * c.span);
   return { feeds: { [p("x")]: { data: x, dims: c.dims } }, outputs: [{ name: p("q"), unit: 1 }, { name: p("s"), unit: 1 }, { name: p("z"), unit: 1 }] };
-}, { casesPerRun: 50, runs: 10, exactInDefault: true });
+}, { casesPerRun: 50, runs: 10, defaultMode: "exact" });
