@@ -2,7 +2,7 @@
 // (DequantizeLinear -> float op -> QuantizeLinear, with int8 constants behind the weights' DQ)
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
-import { QuantizationError, ShapeError, UnsupportedError } from "../errors.js";
+import { DTypeError, QuantizationError, ShapeError, UnsupportedError } from "../errors.js";
 import { int8Quant, isQOperator, lowerQOperator, symmetricInt8Weights } from "./qoperator-lowering.js";
 import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
 
@@ -412,10 +412,31 @@ function integerLinearStep(graph: Graph, node: Node, values: Map<string, Runtime
   if (runtime.length === 0 || !runtime.includes(node.inputs[0])) throw new UnsupportedError(`${node.opType} with a constant first input is not supported`, { node: node.name });
   for (const i of [2, 3]) {
     const name = node.inputs[i];
-    if (name && !graph.values.get(name)?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant`, { node: node.name, tensor: name });
+    if (!name) continue;
+    const zero = graph.values.get(name);
+    if (!zero?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant`, { node: node.name, tensor: name });
+    const data = graph.values.get(node.inputs[i - 2]);
+    if (zero.dtype !== data?.dtype) {
+      throw new DTypeError(`${node.opType} zero point (input ${i}) is ${zero.dtype}, its data (input ${i - 2}) ${data?.dtype}`, { node: node.name, tensor: name });
+    }
+    checkZeroPointLength(node, i, zero.initializer.length, data.shape);
   }
   values.set(node.outputs[0], { name: node.outputs[0], dtype: "int32" });
   return { op: "integer", node, inputs: runtime, output: node.outputs[0] };
+}
+
+/**
+ * A MatMulInteger/ConvInteger zero point has one value, or one per row of A (input 2), per column
+ * of B or per output channel of w (input 3); checked here where the data's dimension is static.
+ */
+function checkZeroPointLength(node: Node, input: number, length: number, dataShape: readonly (number | string)[] | undefined): void {
+  if (length === 1 || !dataShape) return;
+  const axis = node.opType === "ConvInteger" ? (input === 3 ? 0 : -1) : input === 2 ? dataShape.length - 2 : dataShape.length - 1;
+  const expected = axis < 0 ? 1 : dataShape[axis];
+  const perMatrix = typeof expected === "number" && length % expected === 0 && node.opType === "MatMulInteger";
+  if (typeof expected === "number" && length !== expected && !perMatrix) {
+    throw new ShapeError(`${node.opType} zero point (input ${input}) has ${length} values for ${expected} ${input === 2 ? "rows" : node.opType === "ConvInteger" ? "output channels" : "columns"}`, { node: node.name, tensor: node.inputs[input] });
+  }
 }
 
 /** A QuantizeLinear step; a Clip/Relu that only feeds it becomes the clamp of its codes. */
