@@ -478,7 +478,7 @@ export function lowerGraph(graph: Graph): LoweredGraph {
       integer.set(node, [{ op: "dynamicquantize", node, input: node.inputs[0], outputs: [codes, scale, zeroPoint] }]);
       continue;
     }
-    if (node.opType === "MatMulInteger" || node.opType === "ConvInteger") {
+    if ((node.opType === "MatMulInteger" || node.opType === "ConvInteger") && !absorbed.has(node)) {
       integer.set(node, [integerLinearStep(graph, node, values)]);
       continue;
     }
