@@ -1,6 +1,6 @@
 // int8 pooling over NHWC activations, vectorised over channels (DESIGN.md 3.2).
 // MaxPool keeps the input's (S, Z). Average pooling sums in int32 and then either divides with
-// rounding half away from zero (output (S, Z) equal to the input's) or requantizes with
+// rounding half to even (output (S, Z) equal to the input's) or requantizes with
 // M = S_x / (S_y * count), whose (M0, left shift, right shift) the host tabulates per count (the
 // sum is shifted left into its int32 headroom so that the high multiply keeps its fraction bits).
 import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from "./fixedpoint";
@@ -80,28 +80,19 @@ export function qs8_maxpool2d(
   }
 }
 
-/** Rounds f64 lanes half away from zero: trunc(v + copysign(0.5, v)). */
-// @ts-ignore: decorator
-@inline function roundHalfAwayLanes(v: v128): v128 {
-  const half = v128.or(f64x2.splat(0.5), v128.and(v, i64x2.splat(i64.MIN_VALUE)));
-  return f64x2.trunc(f64x2.add(v, half));
-}
-
-// total / count rounded half away from zero, per int32 lane. Exact: |total| < 2^31 and
-// count <= 2^23, so a quotient that is not a tie lies at least 2^-24 from one, far more than the
-// f64 rounding error of the division and the addition (< 2^-44 for |quotient| <= 128).
+// total / count rounded to nearest, ties to even (as ONNX Runtime's fp32 mean rounds them), per
+// int32 lane. Exact: |total| < 2^31 and count <= 2^23, so a tie is exactly representable and a
+// quotient that is not one lies at least 2^-24 from one, far more than the f64 division's error.
 // @ts-ignore: decorator
 @inline function divideRoundingLanes(total: v128, count: v128): v128 {
-  const low = roundHalfAwayLanes(f64x2.div(f64x2.convert_low_i32x4_s(total), count));
-  const high = roundHalfAwayLanes(f64x2.div(f64x2.convert_low_i32x4_s(i64x2.shuffle(total, total, 1, 1)), count));
+  const low = f64x2.nearest(f64x2.div(f64x2.convert_low_i32x4_s(total), count));
+  const high = f64x2.nearest(f64x2.div(f64x2.convert_low_i32x4_s(i64x2.shuffle(total, total, 1, 1)), count));
   return i64x2.shuffle(i32x4.trunc_sat_f64x2_s_zero(low), i32x4.trunc_sat_f64x2_s_zero(high), 0, 2);
 }
 
 // @ts-ignore: decorator
 @inline function divideRounding(total: i32, count: i32): i32 {
-  const t = <i64>total;
-  const twice = <i64>count << 1;
-  return t >= 0 ? <i32>((2 * t + <i64>count) / twice) : -<i32>((<i64>count - 2 * t) / twice);
+  return <i32>nearest(<f64>total / <f64>count);
 }
 
 /**
@@ -140,7 +131,7 @@ export function qs8_maxpool2d(
  * [-padLeft, inW + padRight) when countIncludePad, else `valid`), and sum the int32 sum of the
  * valid values:
  *   divide (output (S, Z) = input's): q = clamp(round((sum + (count - valid) * Zx) / count), qmin, qmax),
- *     padded positions counting as Zx (real 0), rounding half away from zero;
+ *     padded positions counting as Zx (real 0), rounding half to even;
  *   otherwise: q = clamp(RDBPOT(SRDHM((sum - valid * Zx) << left[count], M0[count]), right[count]) + Zy, qmin, qmax),
  *     with `multipliers` an int32 table of (M0, left, right, 0) quadruples indexed by count (1..kernelH * kernelW).
  * count == 0 (a window wholly outside) gives clamp(Zy, qmin, qmax): real 0.

@@ -1,6 +1,6 @@
 // int8 pooling over NHWC activations (DESIGN.md 3.2). MaxPool keeps the input's (S, Z). Average
 // pooling sums in int32; with the output's (S, Z) equal to the input's it divides by the count,
-// rounding half away from zero, otherwise it requantizes with M = S_x / (S_y * count), whose
+// rounding half to even, otherwise it requantizes with M = S_x / (S_y * count), whose
 // fixed-point form is tabulated here once per possible count.
 import { QuantizationError, ShapeError } from "../errors.js";
 import { headroomMultiplier, type ShiftedMultiplier } from "../quant/fixed-point.js";

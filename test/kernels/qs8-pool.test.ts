@@ -167,16 +167,18 @@ describe("qs8_avgpool2d", () => {
     }
   });
 
-  test("same (S, Z): ties round away from zero, padding counts as Z_x only with count_include_pad", () => {
+  test("same (S, Z): ties round to even, padding counts as Z_x only with count_include_pad", () => {
     const same = { inputScale: 0.5, inputZeroPoint: 0, outputScale: 0.5, outputZeroPoint: 0 };
     const pair = poolShape({ ...base, channels: 1, inH: 1, inW: 2, kernelH: 1, kernelW: 2 });
     expect(Array.from(avgPool(new Int8Array([1, 2]), pair, false, same))).toEqual([2]);
     expect(Array.from(avgPool(new Int8Array([-1, -2]), pair, false, same))).toEqual([-2]);
-    expect(Array.from(avgPool(new Int8Array([-1, 2]), pair, false, same))).toEqual([1]);
+    expect(Array.from(avgPool(new Int8Array([-1, 2]), pair, false, same))).toEqual([0]);
+    expect(Array.from(avgPool(new Int8Array([1, 4]), pair, false, same))).toEqual([2]);
+    expect(Array.from(avgPool(new Int8Array([-3, -4]), pair, false, same))).toEqual([-4]);
     expect(Array.from(avgPool(new Int8Array([127, 127]), pair, false, same))).toEqual([127]);
-    // One real value and one padded position: 9 / 2 -> 5 away from zero; with Z_x = 3: (9 + 3) / 2 = 6.
+    // One real value and one padded position: 9 / 2 -> 4 (even); with Z_x = 3: (9 + 3) / 2 = 6.
     const padded = poolShape({ ...base, channels: 1, inH: 1, inW: 1, kernelH: 1, kernelW: 2, padRight: 1 });
-    expect(Array.from(avgPool(new Int8Array([9]), padded, true, same))).toEqual([5]);
+    expect(Array.from(avgPool(new Int8Array([9]), padded, true, same))).toEqual([4]);
     expect(Array.from(avgPool(new Int8Array([9]), padded, false, same))).toEqual([9]);
     expect(Array.from(avgPool(new Int8Array([9]), padded, true, { ...same, inputZeroPoint: 3, outputZeroPoint: 3 }))).toEqual([6]);
   });
