@@ -61,7 +61,7 @@ describe("malformed QOperator models", () => {
   });
 });
 
-/** A one-node model around `op` with named node "bad"; `inputs` float32 graph inputs are quantized first. */
+/** A model whose node under test is named "bad". */
 function oneNode(build: (b: OnnxGraphBuilder) => OnnxGraphBuilder): Uint8Array {
   return build(new OnnxGraphBuilder("bad", 13)).toBytes();
 }
@@ -83,6 +83,8 @@ const MS = { domain: "com.microsoft", name: "bad" };
 describe("malformed models with the other quantized operators", () => {
   const cases: [string, () => Uint8Array, new (...args: never[]) => Error][] = [
     ["QLinearAdd with output scale 0", () => oneNode((b) => scalar(scalar(quantizedX(b), "ys", "float32", 0), "yz", "int8", 0)
+      .output("y", "int8", undefined).node("QLinearAdd", ["xq", "xs", "xz", "xq", "xs", "xz", "ys", "yz"], ["y"], {}, MS)), QuantizationError],
+    ["QLinearAdd with an output scale too small for fixed point", () => oneNode((b) => scalar(scalar(quantizedX(b), "ys", "float32", 1e-9), "yz", "int8", 0)
       .output("y", "int8", undefined).node("QLinearAdd", ["xq", "xs", "xz", "xq", "xs", "xz", "ys", "yz"], ["y"], {}, MS)), QuantizationError],
     ["QLinearMul with a NaN input scale", () => oneNode((b) => scalar(scalar(scalar(quantizedX(b), "ys", "float32", 0.1), "yz", "int8", 0), "bs", "float32", NaN)
       .output("y", "int8", undefined).node("QLinearMul", ["xq", "xs", "xz", "xq", "bs", "xz", "ys", "yz"], ["y"], {}, MS)), QuantizationError],

@@ -14,7 +14,9 @@
 //   y = nearbyint(f32(clamp(c, qmin - Z_y, qmax - Z_y) + Z_y))
 // where Z_y is the zero point of the file's type: for a uint8 output the fp32 sum is taken with the
 // uint8 zero point (its rounding depends on it) and the result shifted back to int8.
-import { prepareQs8Add, qs8Add } from "../../kernels/qs8-add.js";
+import { QuantizationError } from "../../errors.js";
+import type { Node } from "../../graph/ir.js";
+import { prepareQs8Add, qs8Add, type Qs8AddParams } from "../../kernels/qs8-add.js";
 import { headroomMultiplier, multiplyByShiftedMultiplier } from "../../quant/fixed-point.js";
 import type { LoweredStep, TensorQuant } from "../lowering.js";
 import { broadcastGather, logicalToPhysical } from "../layout.js";
@@ -113,8 +115,14 @@ function materialise(bind: BindContext, value: BoundValue, out: BoundValue, scra
   };
 }
 
-function fixedPointAdd(a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCodes): PreparedOp {
-  const params = prepareQs8Add({ s1: a.scale, z1: a.zeroPoint, s2: b.scale, z2: b.zeroPoint, sy: y.scale, zy: y.zeroPoint, ...clamp });
+function fixedPointAdd(node: Node, a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCodes): PreparedOp {
+  let params: Qs8AddParams;
+  try {
+    params = prepareQs8Add({ s1: a.scale, z1: a.zeroPoint, s2: b.scale, z2: b.zeroPoint, sy: y.scale, zy: y.zeroPoint, ...clamp });
+  } catch (error) {
+    if (error instanceof QuantizationError) throw new QuantizationError(error.message, { node: node.name });
+    throw error;
+  }
   const outputLength = (bind: BindContext) => bind.output(0).buffer.length;
   const broadcasts = (bind: BindContext) => [bind.input(0), bind.input(1)].filter((v) => !sameDims(v.dims, bind.output(0).dims) || v.nhwc !== bind.output(0).nhwc).length;
   return {
@@ -125,9 +133,10 @@ function fixedPointAdd(a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: Cl
       const first = materialise(bind, bind.input(0), out, scratch);
       const second = materialise(bind, bind.input(1), out, scratch + (first.fill ? align(outputLength(bind)) : 0));
       const dims = out.dims;
-      const fills = [first.fill, second.fill].filter((f): f is () => void => f !== null);
+      const [fillFirst, fillSecond] = [first.fill, second.fill];
       return () => {
-        for (const fill of fills) fill();
+        if (fillFirst) fillFirst();
+        if (fillSecond) fillSecond();
         qs8Add(bind.kernels, first.buffer, dims, second.buffer, dims, params, out.buffer);
       };
     },
@@ -146,5 +155,5 @@ export const prepareQLinearBinary: OpFactory = (ctx, step) => {
   const multiply = s.node.opType === "QLinearMul";
   if (ctx.requantization === "onnx") return tableOp(codeTable(onnxCode(a, b, y, clamp, multiply)));
   if (multiply) return tableOp(codeTable(fixedPointMulCode(a, b, y, clamp)));
-  return fixedPointAdd(a, b, y, clamp);
+  return fixedPointAdd(s.node, a, b, y, clamp);
 };
