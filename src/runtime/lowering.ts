@@ -414,12 +414,18 @@ function integerLinearStep(graph: Graph, node: Node, values: Map<string, Runtime
     const name = node.inputs[i];
     if (!name) continue;
     const zero = graph.values.get(name);
-    if (!zero?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant`, { node: node.name, tensor: name });
     const data = graph.values.get(node.inputs[i - 2]);
-    if (zero.dtype !== data?.dtype) {
-      throw new DTypeError(`${node.opType} zero point (input ${i}) is ${zero.dtype}, its data (input ${i - 2}) ${data?.dtype}`, { node: node.name, tensor: name });
+    if (zero?.dtype !== data?.dtype) {
+      throw new DTypeError(`${node.opType} zero point (input ${i}) is ${zero?.dtype}, its data (input ${i - 2}) ${data?.dtype}`, { node: node.name, tensor: name });
     }
-    checkZeroPointLength(node, i, zero.initializer.length, data.shape);
+    // A's zero point may be computed per run (DynamicQuantizeLinear's, in ONNX Runtime's dynamic graphs) if it is a scalar.
+    const runtimeScalar = i === 2 && node.opType === "MatMulInteger" && values.get(name)?.dtype === "int8" && zero?.shape?.length === 0;
+    if (runtimeScalar) {
+      runtime.push(name);
+      continue;
+    }
+    if (!zero?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant${i === 2 ? " or a scalar made at run time" : ""}`, { node: node.name, tensor: name });
+    checkZeroPointLength(node, i, zero.initializer.length, data?.shape);
   }
   values.set(node.outputs[0], { name: node.outputs[0], dtype: "int32" });
   return { op: "integer", node, inputs: runtime, output: node.outputs[0] };

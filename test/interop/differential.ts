@@ -7,7 +7,10 @@ import { test, fc } from "@fast-check/vitest";
 import { OnnxGraphBuilder } from "../../src/onnx/builder.js";
 import { runOrt, runOurs, type Feeds } from "./ort.js";
 
-/** One output of a case and the unit its differences are counted in (1 for codes and int32). */
+/**
+ * One output of a case and the unit its differences are counted in: 1 for codes and int32, 0 for a
+ * float output that must equal ONNX Runtime's bit for bit (any difference counts as infinitely many).
+ */
 export interface CaseOutput {
   readonly name: string;
   readonly unit: number;
@@ -51,7 +54,7 @@ export function compareOutputs(ours: Record<string, ArrayLike<number>>, theirs: 
     for (let i = 0; i < a.length; i++) {
       const x = Number(a[i]);
       const y = Number(b[i]);
-      const steps = Object.is(x, y) || x === y ? 0 : Number.isNaN(x) || Number.isNaN(y) ? Infinity : Math.round(Math.abs(x - y) / unit);
+      const steps = Object.is(x, y) || x === y ? 0 : Number.isNaN(x) || Number.isNaN(y) || unit === 0 ? Infinity : Math.round(Math.abs(x - y) / unit);
       into.count++;
       if (steps === 0) into.equal++;
       into.maxSteps = Math.max(into.maxSteps, steps);

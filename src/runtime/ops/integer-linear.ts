@@ -4,7 +4,8 @@
 //   ConvInteger:   Y = conv(x - x_zp, w - w_zp[m]), padding counting as x_zp (a zero term).
 // a_zp is a scalar or one value per row of A (an [M] vector, or A's shape with K = 1); b_zp a scalar
 // or one per column of B ([N], or B's shape with K = 1); x_zp a scalar; w_zp a scalar or one per
-// output channel. Runtime inputs are int8 codes (uint8 ones stored shifted by -128, added back here).
+// output channel; a_zp may also be a scalar computed at run time (DynamicQuantizeLinear's). Runtime
+// inputs are int8 codes (uint8 ones stored shifted by -128, added back here).
 // These run as plain loops on the host: the point is exact interop, not speed.
 import { ShapeError, UnsupportedError } from "../../errors.js";
 import type { Node, TensorData } from "../../graph/ir.js";
@@ -96,6 +97,7 @@ export const prepareMatMulInteger: OpFactory = (ctx, step) => {
   const node = s.node;
   const [a, bIn] = [dataInput(ctx, s, 0), dataInput(ctx, s, 1)];
   const [aZero, bZero] = [zeroPoints(ctx, node, 2), zeroPoints(ctx, node, 3)];
+  const aZeroRuntime = dataInput(ctx, s, 2);
   return {
     kernel: "js_matmul_integer",
     scratchBytes: () => 0,
@@ -109,6 +111,8 @@ export const prepareMatMulInteger: OpFactory = (ctx, step) => {
       const aStarts = broadcastGather(outBatch, aDims.slice(0, -2), false);
       const bStarts = broadcastGather(outBatch, bDims.slice(0, -2), false);
       const rowZero = perVectorZeroPoints(node, "a", aZero, aDims, -2);
+      // A scalar zero point made at run time (stored like the codes it belongs to) is read per run.
+      const runtimeZero = aZeroRuntime.runtimeIndex >= 0 ? (b.arena.view(b.input(aZeroRuntime.runtimeIndex).buffer as never) as Int8Array) : null;
       const columnZero = perVectorZeroPoints(node, "b", bZero, bDims, -1);
       const readA = logicalCodes(b, a, aDims);
       const readB = logicalCodes(b, bIn, bDims);
@@ -116,6 +120,7 @@ export const prepareMatMulInteger: OpFactory = (ctx, step) => {
       const scatter = logicalToPhysical(out.dims, out.nhwc);
       const batches = aStarts.length;
       return () => {
+        if (runtimeZero) rowZero.fill(runtimeZero[0] + aZeroRuntime.offset);
         const codesA = readA();
         const codesB = readB();
         let at = 0;
