@@ -65,20 +65,22 @@ differentialSuite("DynamicQuantizeLinear", dynamic, (b, c, p) => {
   return { feeds: { [p("x")]: { data: x, dims: c.dims } }, outputs: [{ name: p("q"), unit: 1 }, { name: p("s"), unit: 0 }, { name: p("z"), unit: 1 }] };
 }, { casesPerRun: 50, runs: 10, defaultMode: "exact" });
 
-// ONNX Runtime's dynamically quantized MatMul with uint8 weights (its older default): the weight
-// zero point is not 0, so the graph runs node by node, A's zero point coming from
-// DynamicQuantizeLinear at run time. All exact or fp32 as ONNX Runtime computes it.
+// ONNX Runtime's dynamically quantized MatMul: with int8 weights (zero point 0) our lowering fuses
+// the chain into one int8 GEMM step; with uint8 weights (its older default, zero point not 0) the
+// graph runs node by node, A's zero point coming from DynamicQuantizeLinear at run time. All exact
+// or fp32 as ONNX Runtime computes it.
 const dynamicMatMul = fc.record({
   M: fc.integer({ min: 1, max: 6 }), K: fc.integer({ min: 1, max: 24 }), N: fc.integer({ min: 1, max: 8 }),
-  wZero: fc.integer({ min: 0, max: 255 }), perColumn: fc.boolean(), withBias: fc.boolean(), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  int8Weights: fc.boolean(), wZero: fc.integer({ min: 0, max: 255 }), perColumn: fc.boolean(), withBias: fc.boolean(), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 });
 
-differentialSuite("DynamicQuantizeLinear -> MatMulInteger (uint8 weights) -> Cast -> Mul -> Add", dynamicMatMul, (b, c, p) => {
+differentialSuite("DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul -> Add", dynamicMatMul, (b, c, p) => {
   const random = rng(c.seed);
   const columns = c.perColumn ? c.N : 1;
+  const wType = c.int8Weights ? "int8" : "uint8";
   b.input(p("x"), "float32", [c.M, c.K]).output(p("y"), "float32", undefined)
-    .initializer(p("w"), { type: "uint8", dims: [c.K, c.N], data: Array.from({ length: c.K * c.N }, () => Math.floor(random() * 256)) })
-    .initializer(p("wz"), { type: "uint8", dims: c.perColumn ? [c.N] : [], data: Array.from({ length: columns }, (_, i) => (i === 0 ? c.wZero : Math.floor(random() * 256))) })
+    .initializer(p("w"), { type: wType, dims: [c.K, c.N], data: Array.from({ length: c.K * c.N }, () => Math.floor(random() * 256) - (c.int8Weights ? 128 : 0)) })
+    .initializer(p("wz"), { type: wType, dims: c.perColumn ? [c.N] : [], data: Array.from({ length: columns }, (_, i) => (c.int8Weights ? 0 : i === 0 ? c.wZero : Math.floor(random() * 256))) })
     .initializer(p("ws"), { type: "float32", dims: c.perColumn ? [c.N] : [], data: Array.from({ length: columns }, () => 0.001 + random() * 0.01) })
     .initializer(p("bias"), { type: "float32", dims: [c.N], data: Array.from({ length: c.N }, () => random() - 0.5) })
     .node("DynamicQuantizeLinear", [p("x")], [p("xq"), p("xs"), p("xz")])
