@@ -114,6 +114,7 @@ function runStep(
       return fromNhwc(referenceQs8AvgPool2d(toNhwc(x), pool2dShape(step.node, x.dims), includePad, quant), dims);
     }
     case "qadd": {
+      if (step.constantB) throw new UnsupportedError("the integer reference adds runtime operands only", { node: step.node.name });
       const [a, b] = step.inputs.map((name) => env.get(name)!);
       const [qa, qb, qy] = [q(step.inputs[0]), q(step.inputs[1]), q(step.output)];
       const y = referenceQs8Add(a.data as Int8Array, b.data as Int8Array, {

@@ -16,6 +16,13 @@ export interface PerAxisQuant {
   readonly zeroPoints: Int32Array;
 }
 
+/** A constant int8/uint8 operand as int8 codes (uint8 shifted by -128) with its parameters. */
+export interface ConstantCodes {
+  readonly codes: Int8Array;
+  readonly dims: readonly number[];
+  readonly quant: TensorQuant;
+}
+
 /** Per-tensor affine parameters of an int8 runtime value. */
 export interface TensorQuant {
   readonly scale: number;
@@ -68,7 +75,8 @@ export type LoweredStep =
   | ({ readonly op: "float"; readonly node: Node } & KeepsNhwc & ReadsNhwc)
   | ({ readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation } & ReadsNhwc)
   | ({ readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string } & KeepsNhwc)
-  | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
+  /** Elementwise Add/Mul of int8 values; the second operand may be constant codes (then `inputs` holds the first only). */
+  | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string; readonly activation?: Activation; readonly constantB?: ConstantCodes }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
   | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation; readonly perAxis?: PerAxisQuant }
   | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }

@@ -62,11 +62,15 @@ differentialSuite("MatMulInteger", matmulInteger, (b, c, p) => {
   return { feeds, outputs: [{ name: p("y"), unit: 1 }] };
 }, { casesPerRun: 25, runs: 20, defaultMode: "exact" });
 
-/** B's shape: A's with some axes 1 and some leading axes dropped (numpy broadcasting), either way round. */
+/**
+ * B's shape: A's with some axes 1 and some leading axes dropped (numpy broadcasting), either way
+ * round; now and then one operand is constant codes instead of a quantized input.
+ */
 const binary = fc.record({
   type: quantType, aScale: scaleArb(0.005, 0.1), aZero: zeroArb, bScale: scaleArb(0.005, 0.1), bZero: zeroArb, yScale: scaleArb(0.01, 0.5), yZero: zeroArb,
   dims: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
-  ones: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), drop: fc.integer({ min: 0, max: 4 }), swap: fc.boolean(), seed,
+  ones: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), drop: fc.integer({ min: 0, max: 4 }), swap: fc.boolean(),
+  constant: fc.constantFrom("none", "none", "a", "b"), seed,
 });
 type Binary = typeof binary extends fc.Arbitrary<infer T> ? T : never;
 
@@ -79,14 +83,23 @@ function qlinearBinary(op: "QLinearAdd" | "QLinearMul") {
   return (b: OnnxGraphBuilder, c: Binary, p: (name: string) => string) => {
     const random = rng(c.seed);
     const [aDims, bDims] = binaryShapes(c);
-    const aq = quantizedInput(b, p, "a", aDims, c.type, c.aScale, c.aZero);
-    const bq = quantizedInput(b, p, "b", bDims, c.type, c.bScale, c.bZero);
+    const feeds: Record<string, { data: Float32Array; dims: readonly number[] }> = {};
+    // Each operand: quantized from a float input, or (one of them) constant codes with their parameters.
+    const operand = (x: "a" | "b", dims: number[], scale: number, zero: number): string => {
+      if (c.constant !== x) {
+        feeds[p(x)] = { data: floatData(random, dims, scale), dims };
+        return quantizedInput(b, p, x, dims, c.type, scale, zero);
+      }
+      b.initializer(p(`${x}_s`), { type: "float32", dims: [], data: [scale] })
+        .initializer(p(`${x}_z`), { type: c.type, dims: [], data: [fileZero(c.type, zero)] })
+        .initializer(p(`${x}_q`), { type: c.type, dims, data: Array.from({ length: dims.reduce((n, d) => n * d, 1) }, () => fileZero(c.type, Math.floor(random() * 256) - 128)) });
+      return p(`${x}_q`);
+    };
+    const aq = operand("a", aDims, c.aScale, c.aZero);
+    const bq = operand("b", bDims, c.bScale, c.bZero);
     outputParams(b, p, c.type, c.yScale, c.yZero);
     b.node(op, [aq, p("a_s"), p("a_z"), bq, p("b_s"), p("b_z"), p("ys"), p("yz")], [p("y")], {}, { domain: "com.microsoft" });
-    return {
-      feeds: { [p("a")]: { data: floatData(random, aDims, c.aScale), dims: aDims }, [p("b")]: { data: floatData(random, bDims, c.bScale), dims: bDims } },
-      outputs: [{ name: p("y"), unit: 1 }],
-    };
+    return { feeds, outputs: [{ name: p("y"), unit: 1 }] };
   };
 }
 

@@ -1,5 +1,5 @@
 // Elementwise Add and Mul of two int8 tensors (com.microsoft QLinearAdd / QLinearMul, and Add
-// lowered from a QDQ pattern), with numpy broadcasting.
+// lowered from a QDQ pattern), with numpy broadcasting; the second operand may be constant codes.
 //
 // Default (fixed-point) mode:
 //   Add: the qs8_add kernel (TFLite's scheme, DESIGN.md 3.2); a broadcast operand is first gathered
@@ -15,7 +15,6 @@
 // where Z_y is the zero point of the file's type: for a uint8 output the fp32 sum is taken with the
 // uint8 zero point (its rounding depends on it) and the result shifted back to int8.
 import { QuantizationError } from "../../errors.js";
-import type { Node } from "../../graph/ir.js";
 import { prepareQs8Add, qs8Add, type Qs8AddParams } from "../../kernels/qs8-add.js";
 import { headroomMultiplier, multiplyByShiftedMultiplier } from "../../quant/fixed-point.js";
 import type { LoweredStep, TensorQuant } from "../lowering.js";
@@ -79,16 +78,36 @@ function fixedPointMulCode(a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp
   };
 }
 
+/** An operand as bound: a runtime value's codes, or the step's constant codes. */
+interface Operand {
+  readonly codes: Int8Array;
+  readonly dims: readonly number[];
+  readonly nhwc: boolean;
+  /** The runtime buffer, or null for constant codes. */
+  readonly buffer: BoundValue["buffer"] | null;
+}
+
+function operands(bind: BindContext, step: BinaryStep): [Operand, Operand] {
+  const runtime = (i: number): Operand => {
+    const value = bind.input(i);
+    return { codes: bind.arena.view(value.buffer as never) as Int8Array, dims: value.dims, nhwc: value.nhwc, buffer: value.buffer };
+  };
+  const constant = step.constantB;
+  return [runtime(0), constant ? { codes: constant.codes, dims: constant.dims, nhwc: false, buffer: null } : runtime(1)];
+}
+
 /** Runs a 256 x 256 code table over the broadcast operands. */
-function tableOp(table: Int8Array): PreparedOp {
+function tableOp(step: BinaryStep, table: Int8Array): PreparedOp {
   return {
     kernel: "js_int8_table",
     scratchBytes: () => 0,
     bind(bind) {
-      const [x0, x1, out] = [bind.input(0), bind.input(1), bind.output(0)];
-      const [va, vb, vy] = [x0, x1, out].map((v) => bind.arena.view(v.buffer as never) as Int8Array);
-      const ga = broadcastGather(out.dims, x0.dims, x0.nhwc);
-      const gb = broadcastGather(out.dims, x1.dims, x1.nhwc);
+      const out = bind.output(0);
+      const [a, b] = operands(bind, step);
+      const [va, vb] = [a.codes, b.codes];
+      const vy = bind.arena.view(out.buffer as never) as Int8Array;
+      const ga = broadcastGather(out.dims, a.dims, a.nhwc);
+      const gb = broadcastGather(out.dims, b.dims, b.nhwc);
       const scatter = logicalToPhysical(out.dims, out.nhwc);
       const count = scatter.length;
       return () => {
@@ -98,13 +117,18 @@ function tableOp(table: Int8Array): PreparedOp {
   };
 }
 
-/** The operand as the kernel reads it: itself when it has the output's shape and layout, else gathered into scratch. */
-function materialise(bind: BindContext, value: BoundValue, out: BoundValue, scratch: number): { buffer: BoundValue["buffer"]; fill: (() => void) | null } {
-  if (sameDims(value.dims, out.dims) && value.nhwc === out.nhwc) return { buffer: value.buffer, fill: null };
-  const gather = broadcastGather(out.dims, value.dims, value.nhwc);
+/** Whether the kernel can read the operand in place: a runtime value with the output's shape and layout. */
+function inPlace(operand: Operand, out: BoundValue): boolean {
+  return operand.buffer !== null && sameDims(operand.dims, out.dims) && operand.nhwc === out.nhwc;
+}
+
+/** The operand as the kernel reads it: itself when in place, else gathered to the output's shape in scratch. */
+function materialise(bind: BindContext, operand: Operand, out: BoundValue, scratch: number): { buffer: BoundValue["buffer"]; fill: (() => void) | null } {
+  if (inPlace(operand, out)) return { buffer: operand.buffer!, fill: null };
+  const gather = broadcastGather(out.dims, operand.dims, operand.nhwc);
   const scatter = logicalToPhysical(out.dims, out.nhwc);
   const buffer = scratchBuffer(scratch, "int8", scatter.length);
-  const source = bind.arena.view(value.buffer as never) as Int8Array;
+  const source = operand.codes;
   const target = bind.arena.view(buffer as never) as Int8Array;
   const count = scatter.length;
   return {
@@ -115,23 +139,24 @@ function materialise(bind: BindContext, value: BoundValue, out: BoundValue, scra
   };
 }
 
-function fixedPointAdd(node: Node, a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCodes): PreparedOp {
+function fixedPointAdd(step: BinaryStep, a: TensorQuant, b: TensorQuant, y: TensorQuant, clamp: ClampCodes): PreparedOp {
   let params: Qs8AddParams;
   try {
     params = prepareQs8Add({ s1: a.scale, z1: a.zeroPoint, s2: b.scale, z2: b.zeroPoint, sy: y.scale, zy: y.zeroPoint, ...clamp });
   } catch (error) {
-    if (error instanceof QuantizationError) throw new QuantizationError(error.message, { node: node.name });
+    if (error instanceof QuantizationError) throw new QuantizationError(error.message, { node: step.node.name });
     throw error;
   }
   const outputLength = (bind: BindContext) => bind.output(0).buffer.length;
-  const broadcasts = (bind: BindContext) => [bind.input(0), bind.input(1)].filter((v) => !sameDims(v.dims, bind.output(0).dims) || v.nhwc !== bind.output(0).nhwc).length;
+  const gathered = (bind: BindContext) => operands(bind, step).filter((o) => !inPlace(o, bind.output(0))).length;
   return {
     kernel: "qs8_add",
-    scratchBytes: (bind) => broadcasts(bind) * align(outputLength(bind)),
+    scratchBytes: (bind) => gathered(bind) * align(outputLength(bind)),
     bind(bind, scratch) {
       const out = bind.output(0);
-      const first = materialise(bind, bind.input(0), out, scratch);
-      const second = materialise(bind, bind.input(1), out, scratch + (first.fill ? align(outputLength(bind)) : 0));
+      const [a, b] = operands(bind, step);
+      const first = materialise(bind, a, out, scratch);
+      const second = materialise(bind, b, out, scratch + (first.fill ? align(outputLength(bind)) : 0));
       const dims = out.dims;
       const [fillFirst, fillSecond] = [first.fill, second.fill];
       return () => {
@@ -149,11 +174,12 @@ function align(bytes: number): number {
 
 export const prepareQLinearBinary: OpFactory = (ctx, step) => {
   const s = step as BinaryStep;
-  const [a, b] = s.inputs.map((name) => ctx.valueQuant(name));
+  const a = ctx.valueQuant(s.inputs[0]);
+  const b = s.constantB ? s.constantB.quant : ctx.valueQuant(s.inputs[1]);
   const y = ctx.valueQuant(s.output);
   const clamp = activationClamp(s.activation, y);
   const multiply = s.node.opType === "QLinearMul";
-  if (ctx.requantization === "onnx") return tableOp(codeTable(onnxCode(a, b, y, clamp, multiply)));
-  if (multiply) return tableOp(codeTable(fixedPointMulCode(a, b, y, clamp)));
-  return fixedPointAdd(s.node, a, b, y, clamp);
+  if (ctx.requantization === "onnx") return tableOp(s, codeTable(onnxCode(a, b, y, clamp, multiply)));
+  if (multiply) return tableOp(s, codeTable(fixedPointMulCode(a, b, y, clamp)));
+  return fixedPointAdd(s, a, b, y, clamp);
 };
