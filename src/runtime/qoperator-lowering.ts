@@ -144,6 +144,10 @@ export function lowerQOperator(graph: Graph, node: Node, values: Map<string, Run
     }
     return { op: "qpool", node, input: node.inputs[0], output };
   }
+  if (node.opType === "QLinearMatMul" && !graph.values.get(node.inputs[3])?.initializer) {
+    recordInt8(q, values, node.inputs[3], perTensor(q, dtypeOf(q, 3), 4, 5));
+    return { op: "integer", node, inputs: [node.inputs[0], node.inputs[3]], output };
+  }
   return { op: "qlinear", node, input: node.inputs[0], output, weights: weightsOf(q, node.opType === "QLinearConv" ? 0 : 1) };
 }
 

@@ -18,20 +18,29 @@ function outputParams(b: OnnxGraphBuilder, p: (name: string) => string, type: "i
 const matmul = fc.record({
   type: quantType, aScale: scaleArb(0.005, 0.1), aZero: zeroArb, yScale: scaleArb(0.01, 0.5), yZero: zeroArb,
   batch: fc.constantFrom([], [3], [2, 1]), M: fc.integer({ min: 1, max: 9 }), K: fc.integer({ min: 1, max: 40 }), N: fc.integer({ min: 1, max: 12 }),
-  perColumn: fc.boolean(), seed,
+  perColumn: fc.boolean(), runtimeB: fc.boolean(), bScale: scaleArb(0.005, 0.1), bZero: zeroArb, seed,
 });
 
+/** B constant int8 weights (per tensor or per column), or a second quantized input (per tensor, batched like A). */
 differentialSuite("QLinearMatMul", matmul, (b, c, p) => {
   const random = rng(c.seed);
   const dims = [...c.batch, c.M, c.K];
-  const scales = Float32Array.from({ length: c.perColumn ? c.N : 1 }, () => 0.002 + random() * 0.02);
   const aq = quantizedInput(b, p, "a", dims, c.type, c.aScale, c.aZero);
+  const feeds = { [p("a")]: { data: floatData(random, dims, c.aScale), dims } };
   outputParams(b, p, c.type, c.yScale, c.yZero);
+  if (c.runtimeB) {
+    const bDims = [...c.batch, c.K, c.N];
+    const bq = quantizedInput(b, p, "b", bDims, c.type, c.bScale, c.bZero);
+    feeds[p("b")] = { data: floatData(random, bDims, c.bScale), dims: bDims };
+    b.node("QLinearMatMul", [aq, p("a_s"), p("a_z"), bq, p("b_s"), p("b_z"), p("ys"), p("yz")], [p("y")]);
+    return { feeds, outputs: [{ name: p("y"), unit: 1 }] };
+  }
+  const scales = Float32Array.from({ length: c.perColumn ? c.N : 1 }, () => 0.002 + random() * 0.02);
   b.initializer(p("w"), { type: "int8", dims: [c.K, c.N], data: Int8Array.from({ length: c.K * c.N }, () => Math.floor(random() * 255) - 127) })
     .initializer(p("wsc"), { type: "float32", dims: c.perColumn ? [c.N] : [], data: scales })
     .initializer(p("wz"), { type: "int8", dims: c.perColumn ? [c.N] : [], data: new Int8Array(scales.length) })
     .node("QLinearMatMul", [aq, p("a_s"), p("a_z"), p("w"), p("wsc"), p("wz"), p("ys"), p("yz")], [p("y")]);
-  return { feeds: { [p("a")]: { data: floatData(random, dims, c.aScale), dims } }, outputs: [{ name: p("y"), unit: 1 }] };
+  return { feeds, outputs: [{ name: p("y"), unit: 1 }] };
 }, { casesPerRun: 25, runs: 20, defaultMode: "within one" });
 
 const matmulInteger = fc.record({

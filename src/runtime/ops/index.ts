@@ -9,7 +9,7 @@ import { prepareAdd, prepareClip } from "./elementwise.js";
 import { prepareDynamicGemm } from "./dynamic-gemm.js";
 import { prepareDynamicQuantizeLinear } from "./dynamic-quantize.js";
 import { prepareGemm } from "./gemm.js";
-import { prepareConvInteger, prepareMatMulInteger } from "./integer-linear.js";
+import { prepareConvInteger, prepareMatMulInteger, prepareQLinearMatMul } from "./integer-linear.js";
 import { preparePool } from "./pool.js";
 import { prepareQLinearBinary } from "./qlinear-binary.js";
 import { prepareQuantizeLinear } from "./quantize.js";
@@ -48,7 +48,7 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   dequantize: prepareQuantizeLinear,
   qdynamic: prepareDynamicGemm,
   dynamicquantize: prepareDynamicQuantizeLinear,
-  integer: (ctx, step) => (step.node.opType === "ConvInteger" ? prepareConvInteger(ctx, step) : prepareMatMulInteger(ctx, step)),
+  integer: (ctx, step) => ({ ConvInteger: prepareConvInteger, QLinearMatMul: prepareQLinearMatMul }[step.node.opType] ?? prepareMatMulInteger)(ctx, step),
 };
 
 export function prepareStep(ctx: PrepareContext, step: LoweredStep): PreparedOp {

@@ -11,10 +11,12 @@ import { ShapeError, UnsupportedError } from "../../errors.js";
 import type { Node, TensorData } from "../../graph/ir.js";
 import { conv2dOutputHW } from "../../kernels/shapes.js";
 import { broadcastGather, logicalToPhysical } from "../layout.js";
-import type { LoweredStep } from "../lowering.js";
+import type { LoweredStep, TensorQuant } from "../lowering.js";
+import { quantizeMultiplier, multiplyByShiftedMultiplier } from "../../quant/fixed-point.js";
+import { onnxOutputScales, roundHalfToEven } from "./onnx-requantization.js";
 import { conv2dShape } from "./conv.js";
 import { product } from "./common.js";
-import type { BindContext, OpFactory, PrepareContext } from "./types.js";
+import type { BindContext, OpFactory, PrepareContext, PreparedOp } from "./types.js";
 
 type IntegerStep = Extract<LoweredStep, { op: "integer" }>;
 
@@ -41,7 +43,7 @@ function dataInput(ctx: PrepareContext, step: IntegerStep, i: number): DataInput
   };
 }
 
-function zeroPoints(ctx: PrepareContext, node: Node, i: number): { data: Int32Array; dims: readonly number[] } {
+function zeroPoints(ctx: PrepareContext, node: Node, i: number): ZeroPoints {
   const name = node.inputs[i];
   const value = name ? ctx.graph.values.get(name) : undefined;
   if (!value?.initializer) return { data: new Int32Array(1), dims: [] };
@@ -75,7 +77,7 @@ function dimsOf(ctx: PrepareContext, b: BindContext, input: DataInput): readonly
  * batch: a scalar, a vector along that axis, or a tensor of the data's shape with the other matrix
  * axis 1. Returns for each (batch, index along the axis) the zero point.
  */
-function perVectorZeroPoints(node: Node, which: string, zp: { data: Int32Array; dims: readonly number[] }, dataDims: readonly number[], axis: -1 | -2): Int32Array {
+function perVectorZeroPoints(node: Node, which: string, zp: ZeroPoints, dataDims: readonly number[], axis: -1 | -2): Int32Array {
   const batch = product(dataDims.slice(0, -2));
   const length = dataDims[dataDims.length + axis];
   const out = new Int32Array(batch * length);
@@ -92,18 +94,33 @@ function perVectorZeroPoints(node: Node, which: string, zp: { data: Int32Array; 
   return out;
 }
 
-export const prepareMatMulInteger: OpFactory = (ctx, step) => {
-  const s = step as IntegerStep;
-  const node = s.node;
-  const [a, bIn] = [dataInput(ctx, s, 0), dataInput(ctx, s, 1)];
-  const [aZero, bZero] = [zeroPoints(ctx, node, 2), zeroPoints(ctx, node, 3)];
-  const aZeroRuntime = dataInput(ctx, s, 2);
+interface ZeroPoints {
+  readonly data: Int32Array;
+  readonly dims: readonly number[];
+}
+
+/** The operands of an integer matrix product, zero points as the file gives them (uint8 unshifted). */
+interface MatMulOperands {
+  readonly a: DataInput;
+  readonly b: DataInput;
+  readonly aZero: ZeroPoints;
+  readonly bZero: ZeroPoints;
+  /** A's zero point when it is a scalar made at run time. */
+  readonly aZeroRuntime: DataInput | null;
+}
+
+/** Writes one output element from its int32 sum and column; made once per binding. */
+type Emit = (bind: BindContext) => (acc: number, column: number, at: number) => void;
+
+/** sum_k (A[..., m, k] - a_zp[m]) * (B[..., k, n] - b_zp[n]) over numpy-broadcast batches, each sum handed to `emit`. */
+function prepareMatMul(ctx: PrepareContext, node: Node, kernel: string, operands: MatMulOperands, emit: Emit): PreparedOp {
+  const { a, b: bIn, aZero, bZero, aZeroRuntime } = operands;
   return {
-    kernel: "js_matmul_integer",
+    kernel,
     scratchBytes: () => 0,
     bind(b) {
       const [aDims, bDims] = [dimsOf(ctx, b, a), dimsOf(ctx, b, bIn)];
-      if (aDims.length < 2 || bDims.length < 2) throw new UnsupportedError("MatMulInteger is supported on inputs of rank >= 2", { node: node.name });
+      if (aDims.length < 2 || bDims.length < 2) throw new UnsupportedError(`${node.opType} is supported on inputs of rank >= 2`, { node: node.name });
       const [M, K, N] = [aDims[aDims.length - 2], aDims[aDims.length - 1], bDims[bDims.length - 1]];
       const out = b.output(0);
       const outBatch = out.dims.slice(0, -2);
@@ -112,15 +129,16 @@ export const prepareMatMulInteger: OpFactory = (ctx, step) => {
       const bStarts = broadcastGather(outBatch, bDims.slice(0, -2), false);
       const rowZero = perVectorZeroPoints(node, "a", aZero, aDims, -2);
       // A scalar zero point made at run time (stored like the codes it belongs to) is read per run.
-      const runtimeZero = aZeroRuntime.runtimeIndex >= 0 ? (b.arena.view(b.input(aZeroRuntime.runtimeIndex).buffer as never) as Int8Array) : null;
+      const runtimeZero = aZeroRuntime && aZeroRuntime.runtimeIndex >= 0 ? (b.arena.view(b.input(aZeroRuntime.runtimeIndex).buffer as never) as Int8Array) : null;
+      const runtimeOffset = aZeroRuntime?.offset ?? 0;
       const columnZero = perVectorZeroPoints(node, "b", bZero, bDims, -1);
       const readA = logicalCodes(b, a, aDims);
       const readB = logicalCodes(b, bIn, bDims);
-      const y = b.arena.view(out.buffer as never) as Int32Array;
+      const write = emit(b);
       const scatter = logicalToPhysical(out.dims, out.nhwc);
       const batches = aStarts.length;
       return () => {
-        if (runtimeZero) rowZero.fill(runtimeZero[0] + aZeroRuntime.offset);
+        if (runtimeZero) rowZero.fill(runtimeZero[0] + runtimeOffset);
         const codesA = readA();
         const codesB = readB();
         let at = 0;
@@ -134,13 +152,51 @@ export const prepareMatMulInteger: OpFactory = (ctx, step) => {
               const zb = columnZero[bMatrix * N + n];
               let acc = 0;
               for (let k = 0; k < K; k++) acc += (codesA[aRow + k] - za) * (codesB[(bMatrix * K + k) * N + n] - zb);
-              y[scatter[at++]] = acc | 0;
+              write(acc, n, scatter[at++]);
             }
           }
         }
       };
     },
   };
+}
+
+export const prepareMatMulInteger: OpFactory = (ctx, step) => {
+  const s = step as IntegerStep;
+  const operands = {
+    a: dataInput(ctx, s, 0), b: dataInput(ctx, s, 1), aZero: zeroPoints(ctx, s.node, 2), bZero: zeroPoints(ctx, s.node, 3), aZeroRuntime: dataInput(ctx, s, 2),
+  };
+  return prepareMatMul(ctx, s.node, "js_matmul_integer", operands, (b) => {
+    const y = b.arena.view(b.output(0).buffer as never) as Int32Array;
+    return (acc, _column, at) => {
+      y[at] = acc | 0;
+    };
+  });
+};
+
+/**
+ * QLinearMatMul whose B is a runtime value too (per-tensor parameters): the exact int32 sums,
+ * requantized as the constant-weight QLinearMatMul is in each mode (fixed point, DESIGN.md 3; or
+ * ONNX Runtime's f32(acc) * f32(f32(S_a S_b) / S_y) rounded half to even).
+ */
+export const prepareQLinearMatMul: OpFactory = (ctx, step) => {
+  const s = step as IntegerStep;
+  const [qa, qb, qy] = [ctx.valueQuant(s.inputs[0]), ctx.valueQuant(s.inputs[1]), ctx.valueQuant(s.output)];
+  const fileZero = (name: string, quant: TensorQuant): ZeroPoints => ({ data: Int32Array.of(quant.zeroPoint + (ctx.graph.values.get(name)?.dtype === "uint8" ? UINT8_SHIFT : 0)), dims: [] });
+  const [a, b] = [dataInput(ctx, s, 0), dataInput(ctx, s, 3)];
+  const operands = { a, b, aZero: fileZero(a.name, qa), bZero: fileZero(b.name, qb), aZeroRuntime: null };
+  const onnx = ctx.requantization === "onnx";
+  const scale = onnxOutputScales(qa.scale, Float32Array.of(qb.scale), qy.scale)[0];
+  const { multiplier, shift } = quantizeMultiplier((qa.scale * qb.scale) / qy.scale);
+  const fixed = { multiplier, leftShift: Math.max(shift, 0), rightShift: Math.max(-shift, 0) };
+  const f = Math.fround;
+  return prepareMatMul(ctx, s.node, onnx ? "js_qlinear_matmul+onnx_requantize" : "js_qlinear_matmul", operands, (bind) => {
+    const y = bind.arena.view(bind.output(0).buffer as never) as Int8Array;
+    return (acc, _column, at) => {
+      const q = (onnx ? roundHalfToEven(f(f(acc) * scale)) : multiplyByShiftedMultiplier(acc, fixed)) + qy.zeroPoint;
+      y[at] = q < -128 ? -128 : q > 127 ? 127 : q;
+    };
+  });
 };
 
 export const prepareConvInteger: OpFactory = (ctx, step) => {
