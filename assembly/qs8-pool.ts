@@ -1,8 +1,9 @@
 // int8 pooling over NHWC activations, vectorised over channels (DESIGN.md 3.2).
 // MaxPool keeps the input's (S, Z). Average pooling sums in int32 and then either divides with
-// rounding half away from zero (output (S, Z) equal to the input's) or requantizes with
-// M = S_x / (S_y * count), whose (M0, shift) the host tabulates per count.
-import { multiplyByQuantizedMultiplier } from "./fixedpoint";
+// rounding half to even (output (S, Z) equal to the input's) or requantizes with
+// M = S_x / (S_y * count), whose (M0, left shift, right shift) the host tabulates per count (the
+// sum is shifted left into its int32 headroom so that the high multiply keeps its fraction bits).
+import { roundingDivideByPOT, saturatingRoundingDoublingHighMul } from "./fixedpoint";
 import { multiplyByQuantizedMultiplierLanes, packInt8 } from "./fixedpoint-lanes";
 
 /** How many taps k in [0, kernel) have start + k * dilation < bound. */
@@ -88,32 +89,23 @@ export function qs8_maxpool2d(
   }
 }
 
-/** Rounds f64 lanes half away from zero: trunc(v + copysign(0.5, v)). */
-// @ts-ignore: decorator
-@inline function roundHalfAwayLanes(v: v128): v128 {
-  const half = v128.or(f64x2.splat(0.5), v128.and(v, i64x2.splat(i64.MIN_VALUE)));
-  return f64x2.trunc(f64x2.add(v, half));
-}
-
-// total / count rounded half away from zero, per int32 lane. Exact: |total| < 2^31 and
-// count <= 2^23, so a quotient that is not a tie lies at least 2^-24 from one, far more than the
-// f64 rounding error of the division and the addition (< 2^-44 for |quotient| <= 128).
+// total / count rounded to nearest, ties to even (as ONNX Runtime's fp32 mean rounds them), per
+// int32 lane. Exact: |total| < 2^31 and count <= 2^23, so a tie is exactly representable and a
+// quotient that is not one lies at least 2^-24 from one, far more than the f64 division's error.
 // @ts-ignore: decorator
 @inline function divideRoundingLanes(total: v128, count: v128): v128 {
-  const low = roundHalfAwayLanes(f64x2.div(f64x2.convert_low_i32x4_s(total), count));
-  const high = roundHalfAwayLanes(f64x2.div(f64x2.convert_low_i32x4_s(i64x2.shuffle(total, total, 1, 1)), count));
+  const low = f64x2.nearest(f64x2.div(f64x2.convert_low_i32x4_s(total), count));
+  const high = f64x2.nearest(f64x2.div(f64x2.convert_low_i32x4_s(i64x2.shuffle(total, total, 1, 1)), count));
   return i64x2.shuffle(i32x4.trunc_sat_f64x2_s_zero(low), i32x4.trunc_sat_f64x2_s_zero(high), 0, 2);
 }
 
 // @ts-ignore: decorator
 @inline function divideRounding(total: i32, count: i32): i32 {
-  const t = <i64>total;
-  const twice = <i64>count << 1;
-  return t >= 0 ? <i32>((2 * t + <i64>count) / twice) : -<i32>((<i64>count - 2 * t) / twice);
+  return <i32>nearest(<f64>total / <f64>count);
 }
 
 /**
- * The output code of four channel sums: y = divide ? round(total / count) : MBQM(total), then
+ * The output code of four channel sums: y = divide ? round(total / count) : RDBPOT(SRDHM(total << left, M0), right), then
  * clamp(y, lowest, highest) + offset, where total = sum + bias. The caller sets bias, the clamp
  * and the offset per output position (see qs8_avgpool2d).
  */
@@ -132,11 +124,13 @@ export function qs8_maxpool2d(
 
 // @ts-ignore: decorator
 @inline function averageOne(
-  sum: i32, bias: i32, divide: bool, count: i32, multiplier: i32, shift: i32,
+  sum: i32, bias: i32, divide: bool, count: i32, multiplier: i32, leftShift: i32, rightShift: i32,
   lowest: i32, highest: i32, offset: i32,
 ): i8 {
   const total = sum + bias;
-  const y = divide ? divideRounding(total, count) : multiplyByQuantizedMultiplier(total, multiplier, shift);
+  const y = divide
+    ? divideRounding(total, count)
+    : roundingDivideByPOT(saturatingRoundingDoublingHighMul(total << leftShift, multiplier), rightShift);
   return <i8>((y < lowest ? lowest : y > highest ? highest : y) + offset);
 }
 
@@ -146,9 +140,9 @@ export function qs8_maxpool2d(
  * [-padLeft, inW + padRight) when countIncludePad, else `valid`), and sum the int32 sum of the
  * valid values:
  *   divide (output (S, Z) = input's): q = clamp(round((sum + (count - valid) * Zx) / count), qmin, qmax),
- *     padded positions counting as Zx (real 0), rounding half away from zero;
- *   otherwise: q = clamp(MBQM(sum - valid * Zx, M0[count], shift[count]) + Zy, qmin, qmax), with
- *     `multipliers` an int32 table of (M0, shift) pairs indexed by count (1..kernelH * kernelW).
+ *     padded positions counting as Zx (real 0), rounding half to even;
+ *   otherwise: q = clamp(RDBPOT(SRDHM((sum - valid * Zx) << left[count], M0[count]), right[count]) + Zy, qmin, qmax),
+ *     with `multipliers` an int32 table of (M0, left, right, 0) quadruples indexed by count (1..kernelH * kernelW).
  * count == 0 (a window wholly outside) gives clamp(Zy, qmin, qmax): real 0.
  */
 export function qs8_avgpool2d(
@@ -196,10 +190,10 @@ export function qs8_avgpool2d(
           continue;
         }
         const bias = divide ? (count - valid) * zeroPointIn : -valid * zeroPointIn;
-        const multiplier = divide ? 0 : load<i32>(multipliers + (<usize>count << 3));
-        const shift = divide ? 0 : load<i32>(multipliers + (<usize>count << 3), 4);
-        const leftShift = shift > 0 ? shift : 0;
-        const rightShift = shift > 0 ? 0 : -shift;
+        const entry = multipliers + (<usize>count << 4);
+        const multiplier = divide ? 0 : load<i32>(entry);
+        const leftShift = divide ? 0 : load<i32>(entry, 4);
+        const rightShift = divide ? 0 : load<i32>(entry, 8);
         const biasLanes = i32x4.splat(bias);
         const countLanes = f64x2.splat(<f64>count);
         const multiplierLanes = i32x4.splat(multiplier);
@@ -252,7 +246,7 @@ export function qs8_avgpool2d(
             const row = corner + <usize>kh * tapRowBytes + <usize>c;
             for (let kw = kw0; kw < kw1; kw++) sum += <i32>load<i8>(row + <usize>kw * tapBytes);
           }
-          store<i8>(dst + <usize>c, averageOne(sum, bias, divide, count, multiplier, shift, lowest, highest, offset));
+          store<i8>(dst + <usize>c, averageOne(sum, bias, divide, count, multiplier, leftShift, rightShift, lowest, highest, offset));
         }
       }
     }
@@ -266,7 +260,7 @@ export function qs8_avgpool2d(
  */
 export function qs8_global_avgpool(
   input: usize, batch: i32, pixels: i32, channels: i32,
-  zeroPointIn: i32, requantize: bool, multiplier: i32, shift: i32,
+  zeroPointIn: i32, requantize: bool, multiplier: i32, leftShift: i32, rightShift: i32,
   zeroPointOut: i32, qmin: i32, qmax: i32, out: usize,
 ): void {
   const pixelBytes = <usize>channels;
@@ -282,8 +276,6 @@ export function qs8_global_avgpool(
   const bias = divide ? 0 : -pixels * zeroPointIn;
   const biasLanes = i32x4.splat(bias);
   const countLanes = f64x2.splat(<f64>pixels);
-  const leftShift = shift > 0 ? shift : 0;
-  const rightShift = shift > 0 ? 0 : -shift;
   const multiplierLanes = i32x4.splat(multiplier);
   const mask = i32x4.splat((1 << rightShift) - 1);
   const halfMask = i32x4.splat(((1 << rightShift) - 1) >> 1);
@@ -328,7 +320,7 @@ export function qs8_global_avgpool(
     for (; c < channels; c++) {
       let sum = 0;
       for (let p = 0; p < pixels; p++) sum += <i32>load<i8>(image + <usize>p * pixelBytes + <usize>c);
-      store<i8>(dst + <usize>c, averageOne(sum, bias, divide, pixels, multiplier, shift, lowest, highest, offset));
+      store<i8>(dst + <usize>c, averageOne(sum, bias, divide, pixels, multiplier, leftShift, rightShift, lowest, highest, offset));
     }
   }
 }

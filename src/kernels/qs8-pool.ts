@@ -1,9 +1,9 @@
 // int8 pooling over NHWC activations (DESIGN.md 3.2). MaxPool keeps the input's (S, Z). Average
 // pooling sums in int32; with the output's (S, Z) equal to the input's it divides by the count,
-// rounding half away from zero, otherwise it requantizes with M = S_x / (S_y * count), whose
+// rounding half to even, otherwise it requantizes with M = S_x / (S_y * count), whose
 // fixed-point form is tabulated here once per possible count.
 import { QuantizationError, ShapeError } from "../errors.js";
-import { quantizeMultiplier } from "../quant/fixed-point.js";
+import { headroomMultiplier, type ShiftedMultiplier } from "../quant/fixed-point.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import {
   INT8_MAX, INT8_MIN, requireDim, requireDisjoint, requireInt8Range, requireScale, requireZeroPoint,
@@ -28,7 +28,7 @@ export interface Qs8PoolExports {
   ): void;
   qs8_global_avgpool(
     input: Ptr, batch: number, pixels: number, channels: number,
-    zeroPointIn: number, requantize: number, multiplier: number, shift: number,
+    zeroPointIn: number, requantize: number, multiplier: number, leftShift: number, rightShift: number,
     zeroPointOut: number, qmin: number, qmax: number, out: Ptr,
   ): void;
 }
@@ -77,7 +77,8 @@ export interface Qs8GlobalAvgPoolParams {
   readonly qmax: number;
   readonly requantize: boolean;
   readonly multiplier: number;
-  readonly shift: number;
+  readonly leftShift: number;
+  readonly rightShift: number;
 }
 
 // Sums and zero-point corrections stay within int32 for windows of up to 2^23 positions
@@ -86,6 +87,8 @@ const MAX_WINDOW = 2 ** 23;
 // M * |acc| <= 255 * S_x / S_y; the fixed-point left shift (2^shift <= 2M) must not wrap an
 // int32, which holds for S_x / S_y <= 2^22.
 const MAX_SCALE_RATIO = 2 ** 22;
+/** int32 fields per count in the average-pool multiplier table: M0, left shift, right shift, padding. */
+const TABLE_STRIDE = 4;
 
 /**
  * The shape checks of validatePool2dShape (src/kernels/shapes.ts), plus the window limit under
@@ -135,13 +138,14 @@ function requireAvgPoolQuantization(kernel: string, quant: AvgPoolQuantization):
 }
 
 /** The fixed-point form of the average's multiplier S_x / (S_y * count). */
-function averageMultiplier(quant: AvgPoolQuantization, count: number): { multiplier: number; shift: number } {
-  return quantizeMultiplier(quant.inputScale / (quant.outputScale * count));
+/** M = S_x / (S_y count), applied to sums |sum - valid Z_x| <= 255 count shifted into their int32 headroom. */
+function averageMultiplier(quant: AvgPoolQuantization, count: number): ShiftedMultiplier {
+  return headroomMultiplier(quant.inputScale / (quant.outputScale * count), 255 * count);
 }
 
 /**
  * Checks the shape and quantization and, when the output (S, Z) differ from the input's, writes
- * the table of (M0, shift) int32 pairs indexed by count (1..kernelH * kernelW) into the arena.
+ * the table of (M0, left shift, right shift, 0) int32 quadruples indexed by count (1..kernelH * kernelW) into the arena.
  */
 export function prepareQs8AvgPool2d(
   arena: WasmArena, shape: Pool2dShape, countIncludePad: boolean, quant: AvgPoolQuantization,
@@ -152,11 +156,10 @@ export function prepareQs8AvgPool2d(
   let multipliers: WasmBuffer | null = null;
   if (requantize) {
     const window = shape.kernelH * shape.kernelW;
-    const table = new Int32Array(2 * (window + 1));
+    const table = new Int32Array(TABLE_STRIDE * (window + 1));
     for (let count = 1; count <= window; count++) {
-      const { multiplier, shift } = averageMultiplier(quant, count);
-      table[2 * count] = multiplier;
-      table[2 * count + 1] = shift;
+      const { multiplier, leftShift, rightShift } = averageMultiplier(quant, count);
+      table.set([multiplier, leftShift, rightShift], TABLE_STRIDE * count);
     }
     multipliers = arena.from("int32", table);
   }
@@ -180,7 +183,7 @@ export function qs8AvgPool2d(kernels: KernelInstance, input: WasmBuffer, params:
   requireZeroPoint(kernel, "inputZeroPoint", params.inputZeroPoint);
   requireZeroPoint(kernel, "outputZeroPoint", params.outputZeroPoint);
   if (params.multipliers) {
-    requireBuffer(kernel, "multipliers", params.multipliers, "int32", 2 * (shape.kernelH * shape.kernelW + 1));
+    requireBuffer(kernel, "multipliers", params.multipliers, "int32", TABLE_STRIDE * (shape.kernelH * shape.kernelW + 1));
   } else if (params.inputZeroPoint !== params.outputZeroPoint) {
     throw new QuantizationError(`${kernel}: dividing (no multipliers) needs equal input and output zero points`);
   }
@@ -213,9 +216,9 @@ export function prepareQs8GlobalAvgPool(shape: GlobalPoolShape, quant: AvgPoolQu
   const kernel = "prepareQs8GlobalAvgPool";
   validateGlobalPoolShape(kernel, shape);
   const { qmin, qmax, requantize } = requireAvgPoolQuantization(kernel, quant);
-  const { multiplier, shift } = requantize
+  const { multiplier, leftShift, rightShift } = requantize
     ? averageMultiplier(quant, shape.height * shape.width)
-    : { multiplier: 0, shift: 0 };
+    : { multiplier: 0, leftShift: 0, rightShift: 0 };
   return Object.freeze({
     shape: Object.freeze({ ...shape }),
     inputZeroPoint: quant.inputZeroPoint,
@@ -224,7 +227,8 @@ export function prepareQs8GlobalAvgPool(shape: GlobalPoolShape, quant: AvgPoolQu
     qmax,
     requantize,
     multiplier,
-    shift,
+    leftShift,
+    rightShift,
   });
 }
 
@@ -240,8 +244,9 @@ export function qs8GlobalAvgPool(kernels: KernelInstance, input: WasmBuffer, par
     throw new QuantizationError(`${kernel}: dividing (requantize false) needs equal input and output zero points`);
   }
   if (!(Number.isInteger(params.multiplier) && params.multiplier >= 0 && params.multiplier <= 0x7fffffff
-    && Number.isInteger(params.shift) && params.shift >= -31 && params.shift <= 30)) {
-    throw new QuantizationError(`${kernel}: multiplier ${params.multiplier} / shift ${params.shift} out of range`);
+    && Number.isInteger(params.leftShift) && params.leftShift >= 0 && params.leftShift <= 31
+    && Number.isInteger(params.rightShift) && params.rightShift >= 0 && params.rightShift <= 31)) {
+    throw new QuantizationError(`${kernel}: multiplier ${params.multiplier} / shifts ${params.leftShift}, ${params.rightShift} out of range`);
   }
   const pixels = shape.height * shape.width;
   const inputLength = shape.batch * pixels * shape.channels;
@@ -251,7 +256,7 @@ export function qs8GlobalAvgPool(kernels: KernelInstance, input: WasmBuffer, par
   requireDisjoint(kernel, "out", out, outputLength, "input", input, inputLength);
   kernels.exports.qs8_global_avgpool(
     input.ptr, shape.batch, pixels, shape.channels,
-    params.inputZeroPoint, params.requantize ? 1 : 0, params.multiplier, params.shift,
+    params.inputZeroPoint, params.requantize ? 1 : 0, params.multiplier, params.leftShift, params.rightShift,
     params.outputZeroPoint, params.qmin, params.qmax, out.ptr,
   );
 }

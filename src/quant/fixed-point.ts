@@ -85,3 +85,43 @@ export function requantize(
   const value = multiplyByQuantizedMultiplier(acc, multiplier, shift) + zeroPoint;
   return Math.min(Math.max(value, qmin), qmax);
 }
+
+export interface ShiftedMultiplier {
+  readonly multiplier: number;
+  readonly leftShift: number;
+  readonly rightShift: number;
+}
+
+/**
+ * quantizeMultiplier(M) for inputs known to satisfy |x| <= maxAbs, applied as
+ * roundingDivideByPOT(saturatingRoundingDoublingHighMul(x * 2^leftShift, M0), rightShift) with both
+ * shifts raised by the headroom x has in an int32 (at most until rightShift = 31). Small inputs (an
+ * average pool's sum) then keep their fraction bits through the high multiply, which would
+ * otherwise round them once before roundingDivideByPOT rounds again: the result is x * M rounded
+ * to nearest except within ~2^-(rightShift) of a tie (TFLite's Add left-shifts its inputs for the same reason).
+ */
+export function headroomMultiplier(realMultiplier: number, maxAbs: number): ShiftedMultiplier {
+  const { multiplier, shift } = quantizeMultiplier(realMultiplier);
+  let leftShift = Math.max(shift, 0);
+  let rightShift = Math.max(-shift, 0);
+  while (rightShift < 31 && maxAbs * 2 ** (leftShift + 1) <= INT32_MAX) {
+    leftShift++;
+    rightShift++;
+  }
+  return { multiplier, leftShift, rightShift };
+}
+
+/**
+ * saturatingRoundingDoublingHighMul(x, M0) for M0 >= 0 (no saturation case) without BigInt:
+ * floor((x * M0 + 2^30) / 2^31) with M0 split in 16-bit halves so every product is exact in a double.
+ */
+function highMulNonNegative(x: number, multiplier: number): number {
+  const high = Math.floor(multiplier / 65536);
+  const low = multiplier - high * 65536;
+  return Math.floor((x * high + Math.floor((x * low + 2 ** 30) / 65536)) / 32768);
+}
+
+/** roundingDivideByPOT(saturatingRoundingDoublingHighMul(x * 2^leftShift, M0), rightShift); the left shift wraps like int32. */
+export function multiplyByShiftedMultiplier(x: number, m: ShiftedMultiplier): number {
+  return roundingDivideByPOT(highMulNonNegative(x << m.leftShift, m.multiplier), m.rightShift);
+}

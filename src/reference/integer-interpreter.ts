@@ -52,7 +52,7 @@ export function runIntegerReference(model: Graph, inputs: Record<string, Logical
 }
 
 function outputName(step: LoweredStep): string {
-  if (step.op === "float") throw new UnsupportedError(`the integer reference runs integer steps only, not ${step.node.opType}`, { node: step.node.name });
+  if (step.op === "float" || step.op === "dynamicquantize") throw new UnsupportedError(`the integer reference runs integer steps only, not ${step.node.opType}`, { node: step.node.name });
   return step.output;
 }
 
@@ -114,6 +114,7 @@ function runStep(
       return fromNhwc(referenceQs8AvgPool2d(toNhwc(x), pool2dShape(step.node, x.dims), includePad, quant), dims);
     }
     case "qadd": {
+      if (step.constantB) throw new UnsupportedError("the integer reference adds runtime operands only", { node: step.node.name });
       const [a, b] = step.inputs.map((name) => env.get(name)!);
       const [qa, qb, qy] = [q(step.inputs[0]), q(step.inputs[1]), q(step.output)];
       const y = referenceQs8Add(a.data as Int8Array, b.data as Int8Array, {
@@ -123,6 +124,8 @@ function runStep(
     }
     case "float":
     case "qdynamic":
+    case "integer":
+    case "dynamicquantize":
       throw new UnsupportedError(`the integer reference runs static integer steps only, not ${step.node.opType}`, { node: step.node.name });
   }
 }

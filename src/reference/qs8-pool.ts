@@ -1,6 +1,6 @@
 // Plain scalar reference of int8 pooling over NHWC activations (DESIGN.md 3.2), straight from the
 // definitions: the oracle of the qs8-pool kernels.
-import { quantizeMultiplier, requantize } from "../quant/fixed-point.js";
+import { headroomMultiplier, multiplyByShiftedMultiplier } from "../quant/fixed-point.js";
 import type { Pool2dShape } from "../kernels/shapes.js";
 
 export interface AvgPoolReferenceQuantization {
@@ -63,26 +63,29 @@ export function referenceQs8MaxPool2d(x: Int8Array, s: Pool2dShape, qmin = -128,
   return mapOutputs(s, (n, oh, ow, c) => clamp(Math.max(-Infinity, ...windowAt(x, s, n, oh, ow, c).values), qmin, qmax));
 }
 
-/** round(total / count), ties away from zero, for integers total and count > 0. */
-export function divideRoundingHalfAway(total: number, count: number): number {
-  const magnitude = Math.floor((2 * Math.abs(total) + count) / (2 * count));
-  return total < 0 ? -magnitude : magnitude;
+/** round(total / count), ties to even, for integers total and count > 0. */
+export function divideRoundingHalfEven(total: number, count: number): number {
+  const quotient = Math.floor(total / count);
+  const twiceRemainder = 2 * (total - quotient * count);
+  if (twiceRemainder > count || (twiceRemainder === count && quotient % 2 !== 0)) return quotient + 1;
+  return quotient;
 }
 
 /**
  * The average of `valid` input values with sum `sum` over a divisor `count`:
  * - output (S, Z) equal to the input's: q = clamp(round((sum + (count - valid) Z_x) / count)), each of
- *   the count - valid padded positions counting as Z_x (real 0), ties away from zero;
- * - otherwise q = clamp(MBQM(sum - valid Z_x, M0, shift) + Z_y) with (M0, shift) = quantizeMultiplier(S_x / (S_y count));
+ *   the count - valid padded positions counting as Z_x (real 0), ties to even;
+ * - otherwise q = clamp((sum - valid Z_x) * M + Z_y) with M = S_x / (S_y count) in fixed point, the sum
+ *   shifted into its int32 headroom first (headroomMultiplier with |sum - valid Z_x| <= 255 count);
  * - count 0 (nothing to average): clamp(Z_y), real 0.
  */
 export function averageCode(sum: number, valid: number, count: number, q: AvgPoolReferenceQuantization): number {
   if (count === 0) return clamp(q.outputZeroPoint, q.qmin, q.qmax);
   if (q.inputScale === q.outputScale && q.inputZeroPoint === q.outputZeroPoint) {
-    return clamp(divideRoundingHalfAway(sum + (count - valid) * q.inputZeroPoint, count), q.qmin, q.qmax);
+    return clamp(divideRoundingHalfEven(sum + (count - valid) * q.inputZeroPoint, count), q.qmin, q.qmax);
   }
-  const m = quantizeMultiplier(q.inputScale / (q.outputScale * count));
-  return requantize(sum - valid * q.inputZeroPoint, m.multiplier, m.shift, q.outputZeroPoint, q.qmin, q.qmax);
+  const m = headroomMultiplier(q.inputScale / (q.outputScale * count), 255 * count);
+  return clamp(multiplyByShiftedMultiplier(sum - valid * q.inputZeroPoint, m) + q.outputZeroPoint, q.qmin, q.qmax);
 }
 
 /**

@@ -2,19 +2,41 @@
 // (DequantizeLinear -> float op -> QuantizeLinear, with int8 constants behind the weights' DQ)
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
-import { QuantizationError, UnsupportedError } from "../errors.js";
+import { DTypeError, QuantizationError, ShapeError, UnsupportedError } from "../errors.js";
 import { int8Quant, isQOperator, lowerQOperator, symmetricInt8Weights } from "./qoperator-lowering.js";
 import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
+
+/**
+ * Per-axis parameters of a QuantizeLinear/DequantizeLinear of a runtime value: one (scale, zero point)
+ * per index along `axis` (non-negative), zero points in int8 form (uint8 ones shifted by -128).
+ */
+export interface PerAxisQuant {
+  readonly axis: number;
+  readonly scales: Float32Array;
+  readonly zeroPoints: Int32Array;
+}
+
+/** A constant int8/uint8 operand as int8 codes (uint8 shifted by -128) with its parameters. */
+export interface ConstantCodes {
+  readonly codes: Int8Array;
+  readonly dims: readonly number[];
+  readonly quant: TensorQuant;
+}
 
 /** Per-tensor affine parameters of an int8 runtime value. */
 export interface TensorQuant {
   readonly scale: number;
   readonly zeroPoint: number;
+  /** The file's tensor is uint8: these are its codes shifted by -128 (DESIGN.md 2), zeroPoint included. */
+  readonly uint8?: boolean;
 }
+
+/** How a runtime value is stored: fp32, int8 codes (uint8 ones shifted, DESIGN.md 2), or int32 (MatMulInteger/ConvInteger results). */
+export type RuntimeDType = "float32" | "int8" | "int32";
 
 export interface RuntimeValueInfo {
   readonly name: string;
-  readonly dtype: "float32" | "int8";
+  readonly dtype: RuntimeDType;
   readonly quant?: TensorQuant;
   /** The graph value whose shape this one has, when it is not itself in the graph. */
   readonly shapeOf?: string;
@@ -53,11 +75,16 @@ export type LoweredStep =
   | ({ readonly op: "float"; readonly node: Node } & KeepsNhwc & ReadsNhwc)
   | ({ readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation } & ReadsNhwc)
   | ({ readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string } & KeepsNhwc)
-  | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly [string, string]; readonly output: string; readonly activation?: Activation }
+  /** Elementwise Add/Mul of int8 values; the second operand may be constant codes (then `inputs` holds the first only). */
+  | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string; readonly activation?: Activation; readonly constantB?: ConstantCodes }
   | { readonly op: "qpool"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
-  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation }
+  | { readonly op: "quantize"; readonly node: Node; readonly input: string; readonly output: string; readonly activation?: Activation; readonly perAxis?: PerAxisQuant }
   | { readonly op: "qdynamic"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: DynamicWeights }
-  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string };
+  | { readonly op: "dequantize"; readonly node: Node; readonly input: string; readonly output: string; readonly perAxis?: PerAxisQuant }
+  /** MatMulInteger / ConvInteger: int8 (or shifted uint8) runtime inputs and constants -> an int32 runtime value. */
+  | { readonly op: "integer"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string }
+  /** A DynamicQuantizeLinear no MatMulInteger pattern absorbed: uint8 codes (stored shifted), scale and zero point as runtime values. */
+  | { readonly op: "dynamicquantize"; readonly node: Node; readonly input: string; readonly outputs: readonly [string, string, string] };
 
 export interface LoweredGraph {
   readonly graph: Graph;
@@ -97,6 +124,35 @@ function perTensorParams(graph: Graph, node: Node): TensorQuant | undefined {
   const zeroPoint = zeroName ? scalarConstant(graph, zeroName) : 0;
   if (zeroPoint === undefined) return undefined;
   return int8Quant(node, dtype, scale, zeroPoint, { scale: node.inputs[1], zeroPoint: zeroName });
+}
+
+/**
+ * The per-axis parameters of a QuantizeLinear/DequantizeLinear of a runtime value (opset 13+,
+ * a 1-D constant scale along `axis`), each pair checked; undefined when the scale is not 1-D.
+ */
+function perAxisParams(graph: Graph, node: Node): PerAxisQuant | undefined {
+  const scaleValue = graph.values.get(node.inputs[1]);
+  const scales = scaleValue?.initializer;
+  if (!(scales instanceof Float32Array) || scaleValue?.shape?.length !== 1) return undefined;
+  if (attrInt(node, "block_size", 0) !== 0) throw new UnsupportedError("blocked quantization (block_size) is not supported", { node: node.name });
+  const data = graph.values.get(node.opType === "QuantizeLinear" ? node.outputs[0] : node.inputs[0]);
+  const rank = data?.shape?.length;
+  if ((data?.dtype !== "int8" && data?.dtype !== "uint8") || rank === undefined) return undefined;
+  const axis = normaliseAxis(attrInt(node, "axis", 1), rank);
+  const length = data.shape![axis];
+  if (axis < 0 || axis >= rank || (typeof length === "number" && length !== scales.length)) {
+    throw new ShapeError(`per-axis scale has ${scales.length} values for axis ${attrInt(node, "axis", 1)} of a rank-${rank} tensor of shape [${data.shape!.join(", ")}]`, { node: node.name, tensor: node.inputs[1] });
+  }
+  const zeros = node.inputs[2] ? graph.values.get(node.inputs[2])?.initializer : undefined;
+  if (node.inputs[2] && !zeros) throw new UnsupportedError("a per-axis zero point must be a constant", { node: node.name, tensor: node.inputs[2] });
+  if (zeros && zeros.length !== scales.length) {
+    throw new ShapeError(`per-axis zero point has ${zeros.length} values for ${scales.length} scales`, { node: node.name, tensor: node.inputs[2] });
+  }
+  const zeroPoints = new Int32Array(scales.length);
+  scales.forEach((scale, c) => {
+    zeroPoints[c] = int8Quant(node, data.dtype as "int8" | "uint8", scale, zeros ? Number(zeros[c]) : 0, { scale: node.inputs[1], zeroPoint: node.inputs[2] }).zeroPoint;
+  });
+  return { axis, scales, zeroPoints };
 }
 
 function producedBy(m: Matcher, name: string | undefined, opType: string): Node | undefined {
@@ -267,9 +323,7 @@ function integerStep(m: Matcher, node: Node, out: OutputQ, activation: Activatio
   if (node.opType === "Add") {
     const a = activationDQ(m, node.inputs[0]);
     const b = activationDQ(m, node.inputs[1]);
-    const shapeA = m.graph.values.get(node.inputs[0])?.shape;
-    const shapeB = m.graph.values.get(node.inputs[1])?.shape;
-    if (!a || !b || JSON.stringify(shapeA) !== JSON.stringify(shapeB)) return undefined;
+    if (!a || !b) return undefined;
     return { op: "qadd", node, inputs: [a.source, b.source], output: out.output, activation };
   }
   return undefined;
@@ -347,6 +401,58 @@ function matchDynamic(m: Matcher, dql: Node): { step: LoweredStep; absorbed: Nod
   return { step: { op: "qdynamic", node: matmul, input: dql.inputs[0], output, weights: { data, N, K, scales, bias } }, absorbed };
 }
 
+/**
+ * MatMulInteger(A, B, a_zero_point, b_zero_point) / ConvInteger(x, w, x_zero_point, w_zero_point):
+ * each data input is a constant or an int8/uint8 value already running as int8 codes (made by a
+ * QuantizeLinear or a QOperator node); zero points are constants. The product is an int32 value.
+ */
+function integerLinearStep(graph: Graph, node: Node, values: Map<string, RuntimeValueInfo>): LoweredStep {
+  const runtime: string[] = [];
+  for (const i of [0, 1]) {
+    const name = node.inputs[i];
+    if (graph.values.get(name)?.initializer) continue;
+    if (node.opType === "ConvInteger" && i === 1) throw new UnsupportedError("ConvInteger needs constant weights", { node: node.name, tensor: name });
+    if (values.get(name)?.dtype !== "int8") {
+      throw new UnsupportedError(`${node.opType} input ${i} must be a constant or the int8/uint8 output of a QuantizeLinear or QOperator node`, { node: node.name, tensor: name });
+    }
+    runtime.push(name);
+  }
+  if (runtime.length === 0 || !runtime.includes(node.inputs[0])) throw new UnsupportedError(`${node.opType} with a constant first input is not supported`, { node: node.name });
+  for (const i of [2, 3]) {
+    const name = node.inputs[i];
+    if (!name) continue;
+    const zero = graph.values.get(name);
+    const data = graph.values.get(node.inputs[i - 2]);
+    if (zero?.dtype !== data?.dtype) {
+      throw new DTypeError(`${node.opType} zero point (input ${i}) is ${zero?.dtype}, its data (input ${i - 2}) ${data?.dtype}`, { node: node.name, tensor: name });
+    }
+    // A's zero point may be computed per run (DynamicQuantizeLinear's, in ONNX Runtime's dynamic graphs) if it is a scalar.
+    const runtimeScalar = i === 2 && node.opType === "MatMulInteger" && values.get(name)?.dtype === "int8" && zero?.shape?.length === 0;
+    if (runtimeScalar) {
+      runtime.push(name);
+      continue;
+    }
+    if (!zero?.initializer) throw new UnsupportedError(`${node.opType} zero point (input ${i}) must be a constant${i === 2 ? " or a scalar made at run time" : ""}`, { node: node.name, tensor: name });
+    checkZeroPointLength(node, i, zero.initializer.length, data?.shape);
+  }
+  values.set(node.outputs[0], { name: node.outputs[0], dtype: "int32" });
+  return { op: "integer", node, inputs: runtime, output: node.outputs[0] };
+}
+
+/**
+ * A MatMulInteger/ConvInteger zero point has one value, or one per row of A (input 2), per column
+ * of B or per output channel of w (input 3); checked here where the data's dimension is static.
+ */
+function checkZeroPointLength(node: Node, input: number, length: number, dataShape: readonly (number | string)[] | undefined): void {
+  if (length === 1 || !dataShape) return;
+  const axis = node.opType === "ConvInteger" ? (input === 3 ? 0 : -1) : input === 2 ? dataShape.length - 2 : dataShape.length - 1;
+  const expected = axis < 0 ? 1 : dataShape[axis];
+  const perMatrix = typeof expected === "number" && length % expected === 0 && node.opType === "MatMulInteger";
+  if (typeof expected === "number" && length !== expected && !perMatrix) {
+    throw new ShapeError(`${node.opType} zero point (input ${input}) has ${length} values for ${expected} ${input === 2 ? "rows" : node.opType === "ConvInteger" ? "output channels" : "columns"}`, { node: node.name, tensor: node.inputs[input] });
+  }
+}
+
 /** A QuantizeLinear step; a Clip/Relu that only feeds it becomes the clamp of its codes. */
 function quantizeStep(m: Matcher, node: Node, absorbed: Set<Node>): LoweredStep {
   const clip = m.producer.get(node.inputs[0]);
@@ -380,10 +486,25 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         for (const other of dynamic.absorbed) absorbed.add(other);
         continue;
       }
+      const [codes, scale, zeroPoint] = node.outputs;
+      values.set(codes, { name: codes, dtype: "int8" });
+      values.set(zeroPoint, { name: zeroPoint, dtype: "int8" });
+      integer.set(node, [{ op: "dynamicquantize", node, input: node.inputs[0], outputs: [codes, scale, zeroPoint] }]);
+      continue;
+    }
+    if ((node.opType === "MatMulInteger" || node.opType === "ConvInteger") && !absorbed.has(node)) {
+      integer.set(node, [integerLinearStep(graph, node, values)]);
+      continue;
     }
     if (node.opType === "QuantizeLinear" && !absorbed.has(node)) {
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor to int8 or uint8 only", { node: node.name });
+      const perAxis = quant ? undefined : perAxisParams(graph, node);
+      if (perAxis) {
+        values.set(node.outputs[0], { name: node.outputs[0], dtype: "int8" });
+        integer.set(node, [{ op: "quantize", node, input: node.inputs[0], output: node.outputs[0], perAxis }]);
+        continue;
+      }
+      if (!quant) throw new UnsupportedError("QuantizeLinear is supported per tensor or per axis to int8 or uint8 only", { node: node.name });
       markInt8(values, node.outputs[0], quant);
       integer.set(node, [quantizeStep(m, node, absorbed)]);
       continue;
@@ -409,7 +530,13 @@ export function lowerGraph(graph: Graph): LoweredGraph {
         continue;
       }
       const quant = perTensorParams(graph, node);
-      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor from int8 or uint8 only", { node: node.name });
+      const perAxis = quant ? undefined : perAxisParams(graph, node);
+      if (perAxis) {
+        if (!values.has(node.inputs[0])) values.set(node.inputs[0], { name: node.inputs[0], dtype: "int8" });
+        steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0], perAxis });
+        continue;
+      }
+      if (!quant) throw new UnsupportedError("DequantizeLinear of an activation is supported per tensor or per axis from int8 or uint8 only", { node: node.name });
       markInt8(values, node.inputs[0], quant);
       steps.push({ op: "dequantize", node, input: node.inputs[0], output: node.outputs[0] });
       continue;
@@ -485,6 +612,7 @@ export function stepInputs(step: LoweredStep): readonly string[] {
     case "float":
       return step.node.inputs.filter(Boolean);
     case "qadd":
+    case "integer":
       return step.inputs;
     default:
       return [step.input];
@@ -492,7 +620,8 @@ export function stepInputs(step: LoweredStep): readonly string[] {
 }
 
 export function stepOutputs(step: LoweredStep): readonly string[] {
-  return step.op === "float" ? step.node.outputs.filter(Boolean) : [step.output];
+  if (step.op === "float") return step.node.outputs.filter(Boolean);
+  return step.op === "dynamicquantize" ? step.outputs : [step.output];
 }
 
 export type { Value };

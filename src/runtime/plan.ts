@@ -13,6 +13,8 @@ import type { BindContext, BoundValue, PreparedOp } from "./ops/types.js";
 import { Tensor } from "./tensor.js";
 
 const SCRATCH_ALIGNMENT = 64;
+const UINT8_SHIFT = 128;
+const TENSOR_ARRAYS = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
 
 /** Reports every float value a step produces (calibration hooks in here). */
 export type ValueObserver = (name: string, data: Float32Array, value: BoundValue) => void;
@@ -56,7 +58,7 @@ function concreteDims(graph: Graph, name: string): number[] {
 }
 
 function bytesOf(dtype: BoundValue["dtype"], dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1) * (dtype === "float32" ? 4 : 1);
+  return dims.reduce((a, b) => a * b, 1) * (dtype === "int8" ? 1 : 4);
 }
 
 function alignUp(value: number, alignment: number): number {
@@ -155,11 +157,12 @@ function makeRunner(
   const fetchesOut = lowered.graph.outputs.map((name) => {
     const value = values.get(name);
     if (!value) throw new InvalidArgumentError("graph output is not produced by any step", { tensor: name });
-    const view = arena.view(value.buffer as never) as Float32Array | Int8Array;
-    const tensor = value.dtype === "float32"
-      ? new Tensor("float32", new Float32Array(view.length), value.dims)
-      : new Tensor("int8", new Int8Array(view.length), value.dims);
-    return { name, view, gather: logicalToPhysical(value.dims, value.nhwc), tensor };
+    const view = arena.view(value.buffer as never) as Float32Array | Int8Array | Int32Array;
+    // A uint8 output of the file is stored as int8 codes shifted by -128: shifted back on the way out.
+    const uint8 = value.dtype === "int8" && lowered.graph.values.get(name)?.dtype === "uint8";
+    const type = uint8 ? "uint8" : value.dtype;
+    const tensor = new Tensor(type, new TENSOR_ARRAYS[type](view.length), value.dims);
+    return { name, view, gather: logicalToPhysical(value.dims, value.nhwc), tensor, offset: uint8 ? UINT8_SHIFT : 0 };
   });
   const results: Record<string, Tensor> = Object.fromEntries(fetchesOut.map((f) => [f.name, f.tensor]));
 
@@ -186,9 +189,10 @@ function makeRunner(
           }
         }
       }
-      for (const { view, gather, tensor } of fetchesOut) {
-        const data = tensor.data as Float32Array | Int8Array;
-        for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]];
+      for (const { view, gather, tensor, offset } of fetchesOut) {
+        const data = tensor.data as Float32Array | Int8Array | Uint8Array | Int32Array;
+        if (offset === 0) for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]];
+        else for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]] + offset;
       }
       return results;
     },

@@ -4,7 +4,7 @@
 // 128, from older tools) run on the int8 kernels by the lossless shift of DESIGN.md 2: the uint8
 // code q with zero point Z is the int8 code q - 128 with zero point Z - 128.
 import { DTypeError, QuantizationError, UnsupportedError } from "../errors.js";
-import { type Graph, type Node, type TensorData } from "../graph/ir.js";
+import { attrInt, type Graph, type Node, type TensorData } from "../graph/ir.js";
 import { MICROSOFT_DOMAIN } from "../graph/shape-inference.js";
 import type { LoweredStep, QuantizedWeights, RuntimeValueInfo, TensorQuant } from "./lowering.js";
 
@@ -19,7 +19,7 @@ export function int8Quant(node: Node, dtype: "int8" | "uint8", scale: number, ze
   if (!Number.isInteger(zeroPoint) || zeroPoint < lo || zeroPoint > hi) {
     throw new QuantizationError(`${dtype} zero point must be an integer in [${lo}, ${hi}], got ${zeroPoint}`, { node: node.name, tensor: tensors.zeroPoint });
   }
-  return { scale, zeroPoint: dtype === "uint8" ? zeroPoint - UINT8_SHIFT : zeroPoint };
+  return dtype === "uint8" ? { scale, zeroPoint: zeroPoint - UINT8_SHIFT, uint8: true } : { scale, zeroPoint };
 }
 
 /**
@@ -133,25 +133,43 @@ export function lowerQOperator(graph: Graph, node: Node, values: Map<string, Run
   const outputDtype = graph.values.get(output)?.dtype;
   if (outputDtype !== "int8" && outputDtype !== "uint8") throw new DTypeError(`${node.opType} output must be int8 or uint8`, { node: node.name, tensor: output });
   const y = perTensor(q, outputDtype, outputIndex, outputIndex + 1);
+  if (node.opType === "QLinearAdd" || node.opType === "QLinearMul") return binaryStep(q, values, y);
   const x = perTensor(q, dtypeOf(q, 0), 1, 2);
   if (graph.values.get(node.inputs[0])?.initializer) throw new UnsupportedError(`${node.opType} with a constant first input is not supported`, { node: node.name });
   recordInt8(q, values, node.inputs[0], x);
   recordInt8(q, values, output, y);
-  switch (node.opType) {
-    case "QLinearConv":
-    case "QLinearMatMul":
-      return { op: "qlinear", node, input: node.inputs[0], output, weights: weightsOf(q, node.opType === "QLinearConv" ? 0 : 1) };
-    case "QLinearGlobalAveragePool":
-      return { op: "qpool", node, input: node.inputs[0], output };
-    default: {
-      const b = perTensor(q, dtypeOf(q, 3), 4, 5);
-      if (graph.values.get(node.inputs[3])?.initializer) throw new UnsupportedError(`${node.opType} with a constant second input is not supported`, { node: node.name });
-      recordInt8(q, values, node.inputs[3], b);
-      const shapes = [0, 3].map((i) => JSON.stringify(graph.values.get(node.inputs[i])?.shape));
-      if (node.opType === "QLinearAdd" && shapes[0] !== shapes[1]) {
-        throw new UnsupportedError("QLinearAdd with broadcasting is not supported (the inputs must have one shape)", { node: node.name });
-      }
-      return { op: "qadd", node, inputs: [node.inputs[0], node.inputs[3]], output };
+  if (node.opType === "QLinearGlobalAveragePool") {
+    if (attrInt(node, "channels_last", 0) !== 0 || graph.values.get(node.inputs[0])?.shape?.length !== 4) {
+      throw new UnsupportedError("QLinearGlobalAveragePool is supported on 4-D NCHW inputs (channels_last = 0)", { node: node.name });
     }
+    return { op: "qpool", node, input: node.inputs[0], output };
   }
+  if (node.opType === "QLinearMatMul" && !graph.values.get(node.inputs[3])?.initializer) {
+    recordInt8(q, values, node.inputs[3], perTensor(q, dtypeOf(q, 3), 4, 5));
+    return { op: "integer", node, inputs: [node.inputs[0], node.inputs[3]], output };
+  }
+  return { op: "qlinear", node, input: node.inputs[0], output, weights: weightsOf(q, node.opType === "QLinearConv" ? 0 : 1) };
+}
+
+/**
+ * QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp): both operands
+ * runtime values, or one of them constant codes. Both operations commute (in fp32 too), so a
+ * constant A is taken as the constant second operand.
+ */
+function binaryStep(q: QContext, values: Map<string, RuntimeValueInfo>, y: TensorQuant): LoweredStep {
+  const { graph, node } = q;
+  const operands = [0, 3].map((i) => ({ name: node.inputs[i], quant: perTensor(q, dtypeOf(q, i), i + 1, i + 2) }));
+  const constant = operands.filter((o) => graph.values.get(o.name)?.initializer);
+  if (constant.length === 2) throw new UnsupportedError(`${node.opType} of two constants is not supported`, { node: node.name });
+  const [first, second] = constant.length === 1 && constant[0] === operands[0] ? [operands[1], operands[0]] : operands;
+  recordInt8(q, values, first.name, first.quant);
+  recordInt8(q, values, node.outputs[0], y);
+  if (constant.length === 0) {
+    recordInt8(q, values, second.name, second.quant);
+    return { op: "qadd", node, inputs: [first.name, second.name], output: node.outputs[0] };
+  }
+  const value = graph.values.get(second.name)!;
+  const data = value.initializer!;
+  const codes = data instanceof Uint8Array ? Int8Array.from(data, (c) => c - UINT8_SHIFT) : (data as Int8Array);
+  return { op: "qadd", node, inputs: [first.name], output: node.outputs[0], constantB: { codes, dims: value.shape as number[], quant: second.quant } };
 }

@@ -110,7 +110,7 @@ export class InferenceSession {
     const threads = options.numThreads ?? (await defaultThreadCount());
     if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`numThreads must be a positive integer, got ${threads}`);
     // Activations quantized per batch would change with the slicing: such models run on one thread.
-    const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic");
+    const splittable = threads > 1 && !lowered.steps.some((step) => step.op === "qdynamic" || step.op === "dynamicquantize");
     const { workerUrl, ...workerOptions } = options;
     const pool = splittable ? new ThreadPool(threads, bytes ?? writeOnnxModel(graph), workerOptions, workerUrl) : undefined;
     return new InferenceSession(kernels, arena, lowered, ops, arena.mark(), pool);
@@ -156,7 +156,8 @@ export class InferenceSession {
       for (const [name, tensor] of Object.entries(sample)) {
         const dims = [batch, ...tensor.dims.slice(1)];
         const length = dims.reduce((a, b) => a * b, 1);
-        outputs[name] = tensor.type === "int8" ? new Tensor("int8", new Int8Array(length), dims) : new Tensor("float32", new Float32Array(length), dims);
+        const Data = tensor.data.constructor as new (length: number) => typeof tensor.data;
+        outputs[name] = new Tensor(tensor.type, new Data(length), dims);
       }
       this.threadedOutputs.set(batch, outputs);
     }

@@ -24,7 +24,7 @@ export interface SessionSummary {
 
 function precisionOf(op: string): SummaryRow["precision"] {
   if (op === "float") return "fp32";
-  if (op === "quantize") return "fp32->int8";
+  if (op === "quantize" || op === "dynamicquantize") return "fp32->int8";
   if (op === "dequantize") return "int8->fp32";
   return "int8";
 }

@@ -27,7 +27,7 @@ export async function runOrt(model: Uint8Array, feeds: Feeds): Promise<Record<st
 }
 
 export async function runOurs(model: Uint8Array, feeds: Feeds, requantization: RequantizationMode): Promise<Record<string, ArrayLike<number>>> {
-  const session = await InferenceSession.create(model, { requantization });
+  const session = await InferenceSession.create(model, { requantization, numThreads: 1 });
   const outputs = session.runSync(Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new Tensor("float32", f.data, f.dims)])));
   return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, Array.from(t.data as ArrayLike<number>)]));
 }

@@ -167,16 +167,18 @@ describe("qs8_avgpool2d", () => {
     }
   });
 
-  test("same (S, Z): ties round away from zero, padding counts as Z_x only with count_include_pad", () => {
+  test("same (S, Z): ties round to even, padding counts as Z_x only with count_include_pad", () => {
     const same = { inputScale: 0.5, inputZeroPoint: 0, outputScale: 0.5, outputZeroPoint: 0 };
     const pair = poolShape({ ...base, channels: 1, inH: 1, inW: 2, kernelH: 1, kernelW: 2 });
     expect(Array.from(avgPool(new Int8Array([1, 2]), pair, false, same))).toEqual([2]);
     expect(Array.from(avgPool(new Int8Array([-1, -2]), pair, false, same))).toEqual([-2]);
-    expect(Array.from(avgPool(new Int8Array([-1, 2]), pair, false, same))).toEqual([1]);
+    expect(Array.from(avgPool(new Int8Array([-1, 2]), pair, false, same))).toEqual([0]);
+    expect(Array.from(avgPool(new Int8Array([1, 4]), pair, false, same))).toEqual([2]);
+    expect(Array.from(avgPool(new Int8Array([-3, -4]), pair, false, same))).toEqual([-4]);
     expect(Array.from(avgPool(new Int8Array([127, 127]), pair, false, same))).toEqual([127]);
-    // One real value and one padded position: 9 / 2 -> 5 away from zero; with Z_x = 3: (9 + 3) / 2 = 6.
+    // One real value and one padded position: 9 / 2 -> 4 (even); with Z_x = 3: (9 + 3) / 2 = 6.
     const padded = poolShape({ ...base, channels: 1, inH: 1, inW: 1, kernelH: 1, kernelW: 2, padRight: 1 });
-    expect(Array.from(avgPool(new Int8Array([9]), padded, true, same))).toEqual([5]);
+    expect(Array.from(avgPool(new Int8Array([9]), padded, true, same))).toEqual([4]);
     expect(Array.from(avgPool(new Int8Array([9]), padded, false, same))).toEqual([9]);
     expect(Array.from(avgPool(new Int8Array([9]), padded, true, { ...same, inputZeroPoint: 3, outputZeroPoint: 3 }))).toEqual([6]);
   });
@@ -265,7 +267,7 @@ describe("errors", () => {
       const out = arena.alloc("int8", 4096);
       expect(() => qs8MaxPool2d(arena.kernels, x, shape, { qmin: 0, qmax: 128 }, out)).toThrow(QuantizationError);
       const params = prepareQs8GlobalAvgPool({ batch: 1, height: 2, width: 2, channels: 1 }, quant);
-      expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, shift: 31 }, out)).toThrow(QuantizationError);
+      expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, rightShift: 32 }, out)).toThrow(QuantizationError);
       expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, requantize: false }, out)).not.toThrow();
       expect(() => qs8GlobalAvgPool(arena.kernels, x, { ...params, requantize: false, outputZeroPoint: 1 }, out))
         .toThrow(QuantizationError);

@@ -1,7 +1,9 @@
 import { describe, expect, beforeAll } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import {
+  headroomMultiplier,
   multiplyByQuantizedMultiplier,
+  multiplyByShiftedMultiplier,
   quantizeMultiplier,
   requantize,
   roundingDivideByPOT,
@@ -133,5 +135,33 @@ describe("TypeScript and WebAssembly agree", () => {
       const c = i % channels;
       expect(actual[i]).toBe(requantize(acc[i], m[c], s[c], zeroPoint, qmin, qmax));
     }
+  });
+});
+
+describe("headroomMultiplier / multiplyByShiftedMultiplier", () => {
+  test.prop([fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 31 })], { numRuns: 2000 })(
+    "the BigInt-free high multiply equals the definition", (x, multiplier, rightShift) => {
+      expect(multiplyByShiftedMultiplier(x, { multiplier, leftShift: 0, rightShift }))
+        .toBe(roundingDivideByPOT(saturatingRoundingDoublingHighMul(x, multiplier), rightShift));
+    });
+
+  test.prop([fc.double({ min: 2 ** -20, max: 8, noNaN: true }), fc.integer({ min: 1, max: 2 ** 20 })], { numRuns: 2000 })(
+    "rounds x * M to nearest for every |x| <= maxAbs (ties aside), where MBQM may round twice", (real, maxAbs) => {
+      const m = headroomMultiplier(real, maxAbs);
+      expect(m.rightShift).toBeLessThanOrEqual(31);
+      expect(maxAbs * 2 ** m.leftShift).toBeLessThanOrEqual(2 ** 31 - 1);
+      const effective = (m.multiplier / 2 ** 31) * 2 ** (m.leftShift - m.rightShift);
+      for (const x of [maxAbs, -maxAbs, Math.floor(maxAbs / 3), -Math.floor(maxAbs / 7)]) {
+        const exact = x * effective;
+        // The high multiply rounds by at most half a unit of 2^-rightShift: only closer ties may go either way.
+        if (Math.abs(Math.abs(exact - Math.trunc(exact)) - 0.5) <= 2 ** -m.rightShift) continue;
+        expect(multiplyByShiftedMultiplier(x, m)).toBe(Math.round(exact) + 0);
+      }
+    });
+
+  test("the case that motivated it: -127 * 0.2632 is -33, where MBQM gives -34", () => {
+    const real = 1130500522 / 2 ** 32;
+    expect(multiplyByQuantizedMultiplier(-127, 1130500522, -1)).toBe(-34);
+    expect(multiplyByShiftedMultiplier(-127, headroomMultiplier(real, 255 * 12))).toBe(-33);
   });
 });

@@ -1,12 +1,9 @@
-// Add (numpy broadcasting), Relu and Clip in fp32. Add's operands may be runtime values or
-// constants; the broadcast gathers are computed when the plan is bound.
+// Add and Mul (numpy broadcasting), Relu and Clip in fp32. Add's and Mul's operands may be runtime
+// values or constants; the broadcast gathers are computed when the plan is bound.
 import { UnsupportedError } from "../../errors.js";
 import { attrFloat, opsetOf, type Node } from "../../graph/ir.js";
 import { broadcastGather, logicalToPhysical } from "../layout.js";
-import { prepareQs8Add, qs8Add } from "../../kernels/qs8-add.js";
-import type { LoweredStep } from "../lowering.js";
-import { activationClamp } from "./quant-params.js";
-import type { BindContext, BoundValue, OpFactory, PrepareContext, PreparedOp } from "./types.js";
+import type { BindContext, BoundValue, OpFactory, PrepareContext } from "./types.js";
 
 type Operand = { readonly read: (b: BindContext) => { data: Float32Array; gather: Int32Array } };
 
@@ -28,23 +25,9 @@ function outputScatter(value: BoundValue): Int32Array {
   return logicalToPhysical(value.dims, value.nhwc);
 }
 
-function prepareInt8Add(ctx: PrepareContext, step: Extract<LoweredStep, { op: "qadd" }>): PreparedOp {
-  const [a, c] = step.inputs.map((name) => ctx.valueQuant(name));
-  const y = ctx.valueQuant(step.output);
-  const params = prepareQs8Add({ s1: a.scale, z1: a.zeroPoint, s2: c.scale, z2: c.zeroPoint, sy: y.scale, zy: y.zeroPoint, ...activationClamp(step.activation, y) });
-  return {
-    kernel: "qs8_add",
-    scratchBytes: () => 0,
-    bind(b) {
-      const [x0, x1, out] = [b.input(0), b.input(1), b.output(0)];
-      return () => qs8Add(b.kernels, x0.buffer, x0.dims, x1.buffer, x1.dims, params, out.buffer);
-    },
-  };
-}
-
 export const prepareAdd: OpFactory = (ctx, step) => {
-  if (step.op === "qadd") return prepareInt8Add(ctx, step);
   const node = step.node;
+  const multiply = node.opType === "Mul";
   const outDims = (b: BindContext) => b.output(0).dims;
   const [a, c] = [operand(ctx, node, 0, outDims), operand(ctx, node, 1, outDims)];
   return {
@@ -56,6 +39,12 @@ export const prepareAdd: OpFactory = (ctx, step) => {
       const x = a.read(b);
       const y = c.read(b);
       const count = scatter.length;
+      // The double result of one fp32 + or * rounds to the fp32 result when stored.
+      if (multiply) {
+        return () => {
+          for (let i = 0; i < count; i++) out[scatter[i]] = x.data[x.gather[i]] * y.data[y.gather[i]];
+        };
+      }
       return () => {
         for (let i = 0; i < count; i++) out[scatter[i]] = x.data[x.gather[i]] + y.data[y.gather[i]];
       };

@@ -19,6 +19,10 @@ function gemmRows(node: Node, inputDims: readonly number[], K: number): number {
   if (node.opType === "Gemm" && inputDims.length !== 2) {
     throw new ShapeError(`Gemm expects a 2-D input, got [${inputDims.join(", ")}]`, { node: node.name });
   }
+  // 4-D values are stored NHWC: their rows are the GEMM's rows only when axis 1 has length 1.
+  if (inputDims.length === 4 && inputDims[1] !== 1) {
+    throw new UnsupportedError(`${node.opType} on a 4-D input is supported when its axis 1 is 1, got [${inputDims.join(", ")}]`, { node: node.name });
+  }
   return product(inputDims) / K;
 }
 

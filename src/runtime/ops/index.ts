@@ -2,13 +2,16 @@
 import { UnsupportedError } from "../../errors.js";
 import type { LoweredStep } from "../lowering.js";
 import { prepareBatchNorm } from "./batchnorm.js";
+import { prepareCast } from "./cast.js";
 import { prepareConcat } from "./concat.js";
 import { prepareConv } from "./conv.js";
 import { prepareAdd, prepareClip } from "./elementwise.js";
 import { prepareDynamicGemm } from "./dynamic-gemm.js";
+import { prepareDynamicQuantizeLinear } from "./dynamic-quantize.js";
 import { prepareGemm } from "./gemm.js";
+import { prepareConvInteger, prepareMatMulInteger, prepareQLinearMatMul } from "./integer-linear.js";
 import { preparePool } from "./pool.js";
-import { prepareQLinearMul } from "./qlinear-mul.js";
+import { prepareQLinearBinary } from "./qlinear-binary.js";
 import { prepareQuantizeLinear } from "./quantize.js";
 import { prepareDataMovement } from "./shape-ops.js";
 import { prepareSoftmax } from "./softmax.js";
@@ -19,6 +22,8 @@ const FLOAT_OPS: Readonly<Record<string, OpFactory>> = {
   Gemm: prepareGemm,
   MatMul: prepareGemm,
   Add: prepareAdd,
+  Mul: prepareAdd,
+  Cast: prepareCast,
   Relu: prepareClip,
   Clip: prepareClip,
   MaxPool: preparePool,
@@ -38,10 +43,12 @@ const INTEGER_OPS: Readonly<Record<Exclude<LoweredStep["op"], "float">, OpFactor
   qlinear: (ctx, step) => (step.node.opType === "Conv" || step.node.opType === "QLinearConv" ? prepareConv(ctx, step) : prepareGemm(ctx, step)),
   qpassthrough: (ctx, step) => (step.node.opType === "MaxPool" ? preparePool(ctx, step) : prepareDataMovement(ctx, step)),
   qpool: preparePool,
-  qadd: (ctx, step) => (step.node.opType === "QLinearMul" ? prepareQLinearMul(ctx, step) : prepareAdd(ctx, step)),
+  qadd: prepareQLinearBinary,
   quantize: prepareQuantizeLinear,
   dequantize: prepareQuantizeLinear,
   qdynamic: prepareDynamicGemm,
+  dynamicquantize: prepareDynamicQuantizeLinear,
+  integer: (ctx, step) => ({ ConvInteger: prepareConvInteger, QLinearMatMul: prepareQLinearMatMul }[step.node.opType] ?? prepareMatMulInteger)(ctx, step),
 };
 
 export function prepareStep(ctx: PrepareContext, step: LoweredStep): PreparedOp {

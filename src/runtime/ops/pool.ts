@@ -11,6 +11,7 @@ import type { Pool2dShape } from "../../kernels/shapes.js";
 import type { BindContext, OpFactory, PrepareContext, PreparedOp } from "./types.js";
 import type { LoweredStep } from "../lowering.js";
 import { activationClamp } from "./quant-params.js";
+import { roundHalfToEven } from "./onnx-requantization.js";
 
 export function pool2dShape(node: Node, inputDims: readonly number[]): Pool2dShape {
   if (inputDims.length !== 4) {
@@ -83,7 +84,42 @@ function prepareInt8Pool(ctx: PrepareContext, step: Extract<LoweredStep, { op: "
   };
 }
 
+/**
+ * Global average pooling in the "onnx" mode, as ONNX Runtime's MLAS computes it (portable form):
+ * acc = sum - Z_x * count (int32), y = clamp(nearbyint(f32(acc) * f32(S_x / f32(S_y * count))) + Z_y).
+ */
+function prepareOnnxGlobalAvgPool(ctx: PrepareContext, step: Extract<LoweredStep, { op: "qpool" }>): PreparedOp {
+  const input = ctx.valueQuant(step.input);
+  const output = ctx.valueQuant(step.output);
+  const { qmin, qmax } = activationClamp(step.activation, output);
+  const f = Math.fround;
+  return {
+    kernel: "js_global_avgpool+onnx_requantize",
+    scratchBytes: () => 0,
+    bind(b) {
+      const { batch, channels, height, width } = globalShape(b);
+      const pixels = height * width;
+      const scale = f(input.scale / f(output.scale * pixels));
+      const bias = -input.zeroPoint * pixels;
+      const x = b.arena.view(b.input(0).buffer as never) as Int8Array;
+      const y = b.arena.view(b.output(0).buffer as never) as Int8Array;
+      return () => {
+        for (let n = 0; n < batch; n++) {
+          const image = n * pixels * channels;
+          for (let c = 0; c < channels; c++) {
+            let acc = bias;
+            for (let p = 0; p < pixels; p++) acc += x[image + p * channels + c];
+            const q = roundHalfToEven(f(acc * scale)) + output.zeroPoint;
+            y[n * channels + c] = q < qmin ? qmin : q > qmax ? qmax : q;
+          }
+        }
+      };
+    },
+  };
+}
+
 export const preparePool: OpFactory = (ctx, step) => {
+  if (step.op === "qpool" && ctx.requantization === "onnx" && isGlobalAverage(step.node)) return prepareOnnxGlobalAvgPool(ctx, step);
   if (step.op === "qpool" || step.op === "qpassthrough") return prepareInt8Pool(ctx, step);
   return prepareFloatPool(step.node);
 };

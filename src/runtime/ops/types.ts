@@ -4,13 +4,13 @@
 import type { WasmArena, WasmBuffer } from "../../kernels/arena.js";
 import type { KernelInstance } from "../../kernels/module.js";
 import type { Graph } from "../../graph/ir.js";
-import type { LoweredStep, TensorQuant } from "../lowering.js";
+import type { LoweredStep, RuntimeDType, TensorQuant } from "../lowering.js";
 import type { RequantizationMode } from "./onnx-requantization.js";
 
 /** A runtime value with its buffer: 4-D values are stored NHWC, everything else as ONNX lays it out. */
 export interface BoundValue {
   readonly name: string;
-  readonly dtype: "float32" | "int8";
+  readonly dtype: RuntimeDType;
   /** Logical ONNX dimensions (NCHW for 4-D). */
   readonly dims: readonly number[];
   readonly nhwc: boolean;
