@@ -117,6 +117,23 @@ describe("quantizeStatic", () => {
     expect(flatten).toMatchObject({ precision: "int8", kernel: "js copy" });
   });
 
+  test("a residual Add on tensors larger than the kernels' initial memory plans and runs, bit-exact", async () => {
+    // Sizing the plan's scratch once read views of buffers that had no memory behind them yet.
+    const dims = [1, 8, 512, 512];
+    const model = new OnnxGraphBuilder("wide", 13)
+      .input("x", "float32", dims)
+      .output("y", "float32", dims)
+      .initializer("w", constant([8, 8, 1, 1], 51))
+      .node("Conv", ["x", "w"], ["c"], {}, { name: "conv" })
+      .node("Add", ["c", "x"], ["y"], {}, { name: "residual" })
+      .toBytes();
+    const quantized = (await quantizeStatic(model, batches(dims, 1, 52))).toBytes();
+    const feeds = batches(dims, 1, 53)[0];
+    const session = await InferenceSession.create(quantized);
+    const expected = runIntegerReference(readOnnxModel(quantized), { x: { data: feeds.x.data as Float32Array, dims } });
+    expect(session.runSync(feeds).y.data).toEqual(expected.y.data);
+  });
+
   test("8-bit outputs track fp32; lower widths drift more", async () => {
     const model = mlp();
     const data = batches([8, 1, 16, 16], 4, 9);

@@ -148,7 +148,15 @@ function fixedPointAdd(step: BinaryStep, a: TensorQuant, b: TensorQuant, y: Tens
     throw error;
   }
   const outputLength = (bind: BindContext) => bind.output(0).buffer.length;
-  const gathered = (bind: BindContext) => operands(bind, step).filter((o) => !inPlace(o, bind.output(0))).length;
+  // Sized on provisional buffers (no memory behind them yet): shapes only, no views.
+  const gathered = (bind: BindContext) => {
+    const out = bind.output(0);
+    const readsInPlace = (i: number) => {
+      const value = bind.input(i);
+      return sameDims(value.dims, out.dims) && value.nhwc === out.nhwc;
+    };
+    return (readsInPlace(0) ? 0 : 1) + (step.constantB || !readsInPlace(1) ? 1 : 0);
+  };
   return {
     kernel: "qs8_add",
     scratchBytes: (bind) => gathered(bind) * align(outputLength(bind)),
