@@ -4,35 +4,16 @@
 // is timed against the plain one; Node 20 has it only behind a flag.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { chromium } from "playwright-core";
+import { CHROMIUM, FLAGS, bundleForBrowser } from "../test/browser/chromium.js";
 import type { BrowserKernelOptions } from "./browser/kernels-entry.js";
 import type { KernelRow } from "./kernel-cases.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-];
 /** The browser runs the shapes the issue quotes for the relaxed build: a large GEMM (8-bit and 6-bit weights) and batch-1 FC. */
 const SHAPES = ["512^3", "512^3 w6", "fc 1x784x256"];
 
-async function bundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./browser/kernels-entry.ts", import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    write: false,
-    // Only reached in Node (enabling relaxed SIMD by V8 flag), never in the page.
-    external: ["node:*"],
-    // package.json declares the package free of side effects, which would drop the side-effect-only
-    // import of browser/benchmark-globals.js; the benchmark bundle needs it kept.
-    ignoreAnnotations: true,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0].text;
+function bundle(): Promise<string> {
+  return bundleForBrowser(fileURLToPath(new URL("./browser/kernels-entry.ts", import.meta.url)), { keepSideEffectImports: true });
 }
 
 async function runInChromium(code: string, options: BrowserKernelOptions, log: (line: string) => void): Promise<KernelRow[]> {

@@ -8,10 +8,9 @@ import { parseArgs } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { quantizeStatic } from "../src/quantize/quantize-static.js";
 import { Tensor } from "../src/runtime/tensor.js";
-import { bundleForBrowser, runInChromium } from "../test/browser/chromium.js";
+import { CHROMIUM, bundleForBrowser, runInChromium } from "../test/browser/chromium.js";
 import { formatTable, writeJson } from "./harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const MODEL = "resnet";
 const BATCH = 64;
 

@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-web";
-import type { Batch, LoadedModel, PeerRuntime } from "./types.js";
+import { OrtModel } from "./ort-model.js";
+import type { Batch, PeerRuntime } from "./types.js";
 
 const require = createRequire(import.meta.url);
 
@@ -31,27 +32,6 @@ function tensorOf(batch: Batch): ort.Tensor {
   return new ort.Tensor("float32", batch.data, [...batch.dims]);
 }
 
-class OrtWebModel implements LoadedModel {
-  constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly inputName: string,
-  ) {}
-
-  async infer(batch: Batch): Promise<Float32Array> {
-    const outputs = await this.session.run({ [this.inputName]: tensorOf(batch) });
-    return Float32Array.from(outputs[this.session.outputNames[0]].data as Float32Array);
-  }
-
-  prepareCall(batch: Batch): () => Promise<unknown> {
-    const feeds = { [this.inputName]: tensorOf(batch) };
-    return () => this.session.run(feeds);
-  }
-
-  dispose(): void {
-    void this.session.release();
-  }
-}
-
 /** onnxruntime-web's wasm backend with `threads` threads (1: no worker threads at all). */
 export function createOrtWebRuntime(threads: number): PeerRuntime {
   configure(threads);
@@ -60,7 +40,7 @@ export function createOrtWebRuntime(threads: number): PeerRuntime {
     threads,
     async load(onnxBytes, inputName) {
       const session = await ort.InferenceSession.create(onnxBytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-      return new OrtWebModel(session, inputName);
+      return new OrtModel(session, inputName, tensorOf);
     },
   };
 }

@@ -5,8 +5,8 @@ import { chromium } from "playwright-core";
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
+export const CHROMIUM = "/usr/bin/chromium";
+export const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ];
@@ -15,9 +15,9 @@ const ORIGIN = "http://localhost:8123";
 
 /**
  * `entry` (an absolute path, or relative to this folder) and what it imports, as one ES module for
- * the browser. (bench/browser-threads.ts uses this harness too.)
+ * the browser. (The browser benchmarks in bench/ use this harness too.)
  */
-export async function bundleForBrowser(entry: string): Promise<string> {
+export async function bundleForBrowser(entry: string, { keepSideEffectImports = false } = {}): Promise<string> {
   const result = await build({
     entryPoints: [isAbsolute(entry) ? entry : fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
@@ -27,6 +27,9 @@ export async function bundleForBrowser(entry: string): Promise<string> {
     write: false,
     // Only reached in Node (file paths, worker_threads), never in a page.
     external: ["node:*"],
+    // package.json declares the package free of side effects, which drops side-effect-only
+    // imports (the kernel benchmark's benchmark-globals.js) unless annotations are ignored.
+    ignoreAnnotations: keepSideEffectImports,
     logLevel: "silent",
   });
   return result.outputFiles[0].text;
