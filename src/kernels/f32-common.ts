@@ -8,14 +8,19 @@ export interface ClampRange {
   readonly clampMax: number;
 }
 
-/** Resolves optional clamp bounds, rejecting NaN and empty ranges. */
-export function resolveClamp(kernel: string, clampMin = -Infinity, clampMax = Infinity): ClampRange {
+/** Throws a RangeError unless clampMin <= clampMax are numbers (not NaN). Allocates nothing: every call may run it. */
+export function requireClamp(kernel: string, clampMin: number, clampMax: number): void {
   if (typeof clampMin !== "number" || typeof clampMax !== "number" || Number.isNaN(clampMin) || Number.isNaN(clampMax)) {
     throw new RangeError(`${kernel}: clampMin and clampMax must be numbers (not NaN), got ${clampMin} and ${clampMax}`);
   }
   if (clampMin > clampMax) {
     throw new RangeError(`${kernel}: clampMin ${clampMin} exceeds clampMax ${clampMax}`);
   }
+}
+
+/** Resolves optional clamp bounds (packing time), rejecting NaN and empty ranges. */
+export function resolveClamp(kernel: string, clampMin = -Infinity, clampMax = Infinity): ClampRange {
+  requireClamp(kernel, clampMin, clampMax);
   return { clampMin, clampMax };
 }
 
