@@ -16,6 +16,30 @@ import { multiplyByQuantizedMultiplierLanes, packInt8 } from "./fixedpoint-lanes
 }
 
 /**
+ * The clamped max over the window's taps of `width` (16, 8 or 4: a constant at every call site)
+ * channels starting at `first` (the window's corner, offset to the block), stored at `dst`.
+ */
+// @ts-ignore: decorator
+@inline
+function maxWindowBlock(
+  first: usize, kh0: i32, kh1: i32, kw0: i32, kw1: i32, tapRowBytes: usize, tapBytes: usize,
+  lo: v128, hi: v128, dst: usize, width: i32,
+): void {
+  let m = i8x16.splat(-128);
+  for (let kh = kh0; kh < kh1; kh++) {
+    const row = first + <usize>kh * tapRowBytes;
+    for (let kw = kw0; kw < kw1; kw++) {
+      const at = row + <usize>kw * tapBytes;
+      m = i8x16.max_s(m, width == 16 ? v128.load(at) : width == 8 ? v128.load64_zero(at) : v128.load32_zero(at));
+    }
+  }
+  const clamped = i8x16.min_s(i8x16.max_s(m, lo), hi);
+  if (width == 16) v128.store(dst, clamped);
+  else if (width == 8) v128.store64_lane(dst, clamped, 0);
+  else v128.store32_lane(dst, clamped, 0);
+}
+
+/**
  * Max over each window of the NHWC input, padded positions ignored, clamped to qmin..qmax (a fused
  * activation). A window with no position inside the input is the max of nothing, -inf: qmin.
  */
@@ -46,30 +70,13 @@ export function qs8_maxpool2d(
         // Only taps inside the input are ever addressed, so the (negative) corner is never read.
         const corner = image + <usize>(top * <i32>rowBytes + left * channels);
         let c = 0;
-        for (; c < blocks16; c += 16) {
-          let m = i8x16.splat(-128);
-          for (let kh = kh0; kh < kh1; kh++) {
-            const row = corner + <usize>kh * tapRowBytes + <usize>c;
-            for (let kw = kw0; kw < kw1; kw++) m = i8x16.max_s(m, v128.load(row + <usize>kw * tapBytes));
-          }
-          v128.store(dst + <usize>c, i8x16.min_s(i8x16.max_s(m, lo), hi));
-        }
+        for (; c < blocks16; c += 16) maxWindowBlock(corner + <usize>c, kh0, kh1, kw0, kw1, tapRowBytes, tapBytes, lo, hi, dst + <usize>c, 16);
         if (c < blocks8) {
-          let m = i8x16.splat(-128);
-          for (let kh = kh0; kh < kh1; kh++) {
-            const row = corner + <usize>kh * tapRowBytes + <usize>c;
-            for (let kw = kw0; kw < kw1; kw++) m = i8x16.max_s(m, v128.load64_zero(row + <usize>kw * tapBytes));
-          }
-          v128.store64_lane(dst + <usize>c, i8x16.min_s(i8x16.max_s(m, lo), hi), 0);
+          maxWindowBlock(corner + <usize>c, kh0, kh1, kw0, kw1, tapRowBytes, tapBytes, lo, hi, dst + <usize>c, 8);
           c += 8;
         }
         if (c + 4 <= channels) {
-          let m = i8x16.splat(-128);
-          for (let kh = kh0; kh < kh1; kh++) {
-            const row = corner + <usize>kh * tapRowBytes + <usize>c;
-            for (let kw = kw0; kw < kw1; kw++) m = i8x16.max_s(m, v128.load32_zero(row + <usize>kw * tapBytes));
-          }
-          v128.store32_lane(dst + <usize>c, i8x16.min_s(i8x16.max_s(m, lo), hi), 0);
+          maxWindowBlock(corner + <usize>c, kh0, kh1, kw0, kw1, tapRowBytes, tapBytes, lo, hi, dst + <usize>c, 4);
           c += 4;
         }
         for (; c < channels; c++) {
