@@ -31,3 +31,18 @@ export function f32_clamp(x: usize, n: i32, lo: f32, hi: f32, out: usize): void 
     store<f32>(out + i, v < lo ? lo : v > hi ? hi : v);
   }
 }
+
+/** The index of the first NaN among n floats at x, or -1 (feeds are checked as they come in). */
+export function f32_first_nan(x: usize, n: i32): i32 {
+  const vectorEnd = <usize>(n & ~3) << 2;
+  let i: usize = 0;
+  for (; i < vectorEnd; i += 16) {
+    const v = v128.load(x + i);
+    if (v128.any_true(f32x4.ne(v, v))) break;
+  }
+  for (; i < <usize>n << 2; i += 4) {
+    const v = load<f32>(x + i);
+    if (v != v) return <i32>(i >> 2);
+  }
+  return -1;
+}

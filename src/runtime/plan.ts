@@ -6,6 +6,7 @@ import { inferShapes } from "../graph/shape-inference.js";
 import { planMemory } from "../graph/memory-plan.js";
 import type { Graph } from "../graph/ir.js";
 import type { WasmArena, WasmBuffer } from "../kernels/arena.js";
+import { f32FirstNaN } from "../kernels/f32-elementwise.js";
 import type { KernelInstance } from "../kernels/module.js";
 import { logicalToPhysical } from "./layout.js";
 import { stepInputs, stepOutputs, type LoweredGraph, type LoweredStep } from "./lowering.js";
@@ -109,7 +110,7 @@ export function buildPlan({ kernels, arena, lowered, ops, inputShapes }: PlanInp
     });
     if (kernels.memory.buffer === before) break;
   }
-  return makeRunner(arena, lowered, values, steps, shapeKey(inputShapes), memory.totalBytes + scratchBytes);
+  return makeRunner(kernels, arena, lowered, values, steps, shapeKey(inputShapes), memory.totalBytes + scratchBytes);
 }
 
 function bindContext(
@@ -142,6 +143,7 @@ function bindContext(
 
 /** Copies feeds in (ONNX layout -> ours), runs the steps, copies outputs out into reused tensors. */
 function makeRunner(
+  kernels: KernelInstance,
   arena: WasmArena,
   lowered: LoweredGraph,
   values: ReadonlyMap<string, BoundValue>,
@@ -152,7 +154,8 @@ function makeRunner(
   const feedsIn = lowered.graph.inputs.map((name) => {
     const value = values.get(name)!;
     if (value.dtype !== "float32") throw new DTypeError("graph inputs must be float32", { tensor: name });
-    return { name, value, view: arena.view(value.buffer as never) as Float32Array, scatter: logicalToPhysical(value.dims, value.nhwc) };
+    const scatter = logicalToPhysical(value.dims, value.nhwc);
+    return { name, value, view: arena.view(value.buffer as never) as Float32Array, scatter: isIdentity(scatter) ? undefined : scatter };
   });
   const fetchesOut = lowered.graph.outputs.map((name) => {
     const value = values.get(name);
@@ -162,7 +165,8 @@ function makeRunner(
     const uint8 = value.dtype === "int8" && lowered.graph.values.get(name)?.dtype === "uint8";
     const type = uint8 ? "uint8" : value.dtype;
     const tensor = new Tensor(type, new TENSOR_ARRAYS[type](view.length), value.dims);
-    return { name, view, gather: logicalToPhysical(value.dims, value.nhwc), tensor, offset: uint8 ? UINT8_SHIFT : 0 };
+    const gather = logicalToPhysical(value.dims, value.nhwc);
+    return { name, view, gather: isIdentity(gather) ? undefined : gather, tensor, offset: uint8 ? UINT8_SHIFT : 0 };
   });
   const results: Record<string, Tensor> = Object.fromEntries(fetchesOut.map((f) => [f.name, f.tensor]));
 
@@ -172,14 +176,11 @@ function makeRunner(
     steps,
     activationBytes,
     run(feeds, observer) {
-      for (const { name, view, scatter } of feedsIn) {
+      for (const { name, value, view, scatter } of feedsIn) {
         const data = feeds[name].data as Float32Array;
-        for (let i = 0; i < scatter.length; i++) {
-          const x = data[i];
-          if (x !== x) throw new InvalidArgumentError(`NaN at element ${i}`, { tensor: name });
-          view[scatter[i]] = x;
-        }
-        if (observer) observer(name, view, values.get(name)!);
+        const nanAt = scatter ? scatterFeed(data, scatter, view) : copyFeed(kernels, data, value.buffer, view);
+        if (nanAt >= 0) throw new InvalidArgumentError(`NaN at element ${nanAt}`, { tensor: name });
+        if (observer) observer(name, view, value);
       }
       for (const planned of steps) {
         planned.run();
@@ -191,10 +192,31 @@ function makeRunner(
       }
       for (const { view, gather, tensor, offset } of fetchesOut) {
         const data = tensor.data as Float32Array | Int8Array | Uint8Array | Int32Array;
-        if (offset === 0) for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]];
-        else for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]] + offset;
+        if (offset !== 0) for (let i = 0; i < data.length; i++) data[i] = view[gather ? gather[i] : i] + offset;
+        else if (gather) for (let i = 0; i < gather.length; i++) data[i] = view[gather[i]];
+        else data.set(view);
       }
       return results;
     },
   };
+}
+
+function isIdentity(map: Int32Array): boolean {
+  return map.every((physical, logical) => physical === logical);
+}
+
+/** Copies a feed whose layout is ours already; returns the index of its first NaN, or -1. */
+function copyFeed(kernels: KernelInstance, data: Float32Array, buffer: WasmBuffer, view: Float32Array): number {
+  view.set(data);
+  return f32FirstNaN(kernels, buffer, data.length);
+}
+
+/** Copies a feed into our layout (view[scatter[i]] = data[i]) up to its first NaN; returns that index, or -1. */
+function scatterFeed(data: Float32Array, scatter: Int32Array, view: Float32Array): number {
+  for (let i = 0; i < scatter.length; i++) {
+    const x = data[i];
+    if (x !== x) return i;
+    view[scatter[i]] = x;
+  }
+  return -1;
 }

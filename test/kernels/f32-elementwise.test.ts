@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import type { WasmArena } from "../../src/kernels/arena.js";
-import { f32Add, f32Clamp } from "../../src/kernels/f32-elementwise.js";
+import { f32Add, f32Clamp, f32FirstNaN } from "../../src/kernels/f32-elementwise.js";
 import { freshArena } from "../helpers/wasm.js";
 
 let arena: WasmArena;
@@ -72,6 +72,24 @@ describe("f32Clamp", () => {
         f32Clamp(arena.kernels, x, values.length, out, lo, hi);
         const expected = Float32Array.from(values, (v) => clampOf(Math.fround(v), lo, hi));
         expect(bits(arena.view(out).slice() as Float32Array)).toEqual(bits(expected));
+      } finally {
+        arena.release(mark);
+      }
+    },
+  );
+});
+
+describe("f32FirstNaN", () => {
+  const finite = fc.float({ noNaN: true, noDefaultInfinity: false });
+  test.prop([fc.array(finite, { maxLength: 70 }), fc.array(fc.nat(), { maxLength: 3 })], { numRuns: 500 })(
+    "finds the first NaN at any position, or returns -1",
+    (values, nanSeeds) => {
+      const mark = arena.mark();
+      try {
+        const data = Float32Array.from(values);
+        for (const seed of nanSeeds) if (data.length > 0) data[seed % data.length] = NaN;
+        const x = arena.from("float32", data);
+        expect(f32FirstNaN(arena.kernels, x, data.length)).toBe(data.findIndex(Number.isNaN));
       } finally {
         arena.release(mark);
       }

@@ -215,6 +215,15 @@ describe("errors name what is wrong", () => {
     expect((nanError as Error).message).toContain("NaN at element 17");
   });
 
+  test("NaN in a feed stored channels-last is reported at its NCHW index", async () => {
+    const session = await InferenceSession.create(convNet());
+    const data = randomFloats(2 * 3 * 11 * 9, 5);
+    data[1 * 99 + 40] = Number.NaN;
+    const nanError = await error(() => session.runSync({ x: new Tensor("float32", data, [2, 3, 11, 9]) }));
+    expect(nanError).toBeInstanceOf(InvalidArgumentError);
+    expect((nanError as Error).message).toContain("NaN at element 139");
+  });
+
   test("Tensor checks its data against its dims and type", () => {
     expect(() => new Tensor("float32", new Float32Array(3), [2, 2])).toThrow(ShapeError);
     expect(() => new Tensor("float32", new Int8Array(4) as never, [2, 2])).toThrow(DTypeError);
