@@ -3,7 +3,7 @@
 // added in int32 and requantized to the output scale; a fused activation is the clamp.
 import { multiplyByQuantizedMultiplier } from "./fixedpoint";
 import { packInt8 } from "./fixedpoint-lanes";
-import { requantizeAccumulators } from "./qs8-microkernel";
+import { requantBound, requantZeroPoint, requantizeAccumulators, tieThreshold } from "./qs8-microkernel";
 
 const LEFT_SHIFT: i32 = 20;
 
@@ -52,7 +52,7 @@ function writeOutputFields(multiplier: i32, shift: i32): void {
   setField(5, mask);
   setField(6, mask >>> 1);
   setField(7, reinterpret<i32>(<f32>(<f64>multiplier * pow2(-31 - right))));
-  setField(8, reinterpret<i32>(<f32>(pow2(-12) + (right > 0 ? pow2(-(right + 1)) : 0.0))));
+  setField(8, reinterpret<i32>(tieThreshold(right)));
 }
 
 /**
@@ -105,9 +105,9 @@ export function qs8_add(
   const halfA = i32x4.splat(((1 << rightA) - 1) >>> 1);
   const maskB = i32x4.splat((1 << rightB) - 1);
   const halfB = i32x4.splat(((1 << rightB) - 1) >>> 1);
-  const lo = i32x4.splat(lowest);
-  const hi = i32x4.splat(highest);
-  const zOut = i32x4.splat(zeroPointOut);
+  const lo = requantBound(qmin, zeroPointOut);
+  const hi = requantBound(qmax, zeroPointOut);
+  const zOut = requantZeroPoint(zeroPointOut);
 
   const vectorEnd = n & ~15;
   for (let i = 0; i < vectorEnd; i += 16) {

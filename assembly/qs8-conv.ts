@@ -26,7 +26,7 @@
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
 import {
   QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
-  requantizeAccumulators, widenRow,
+  requantBound, requantZeroPoint, requantizeAccumulators, widenRow,
 } from "./qs8-microkernel";
 import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
@@ -288,9 +288,9 @@ export function qs8_conv2d_small(
   const pairs = (K + 1) >> 1;
   const rowBytes = <usize>pairs << 2;
   const blockBytes = SMALL_HEADER + <usize>pairs * SMALL_PAIR_BYTES;
-  const zero = i32x4.splat(outputZeroPoint);
-  const lowest = i32x4.splat(qmin - outputZeroPoint);
-  const highest = i32x4.splat(qmax - outputZeroPoint);
+  const zero = requantZeroPoint(outputZeroPoint);
+  const lowest = requantBound(qmin, outputZeroPoint);
+  const highest = requantBound(qmax, outputZeroPoint);
   const row1 = scratch + rowBytes;
   const row2 = row1 + rowBytes;
   const row3 = row2 + rowBytes;
@@ -417,9 +417,9 @@ export function qs8_conv2d_depthwise(
     store<u32>(taps + (<usize>s << 2), <u32>zeroRow);
     store<u32>(stagedTaps + (<usize>s << 2), <u32>(staging + (<usize>s << 3)));
   }
-  const zero = i32x4.splat(outputZeroPoint);
-  const lowest = i32x4.splat(qmin - outputZeroPoint);
-  const highest = i32x4.splat(qmax - outputZeroPoint);
+  const zero = requantZeroPoint(outputZeroPoint);
+  const lowest = requantBound(qmin, outputZeroPoint);
+  const highest = requantBound(qmax, outputZeroPoint);
   const outC = channels * depthMultiplier;
   const fullChannels = channels & ~(DW_LANES - 1);
   const tail = channels - fullChannels;

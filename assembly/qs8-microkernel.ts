@@ -46,10 +46,40 @@ function highHalves(a: v128, b: v128): v128 {
   return i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
 }
 
+/** 1.5 * 2^23: for |v| < 2^22, v + ROUNDING_MAGIC rounds v to an integer (ties to even, the default
+ * rounding mode) held in the low mantissa bits, so bits(v + ROUNDING_MAGIC) - ROUNDING_MAGIC_BITS
+ * is that integer: one f32 add instead of nearest and a saturating conversion. */
+const ROUNDING_MAGIC: f32 = 12582912.0;
+const ROUNDING_MAGIC_BITS: i32 = 0x4b400000;
+
+/**
+ * Field 8 of requantizeAccumulators for right shift e: 1/2 - 2^-12 (- 2^-(e + 1) when e >= 1),
+ * rounded down to f32 so that the fast path never accepts a lane it should not.
+ */
+export function tieThreshold(e: i32): f32 {
+  const exact = 0.5 - 1.0 / 4096.0 - (e > 0 ? reinterpret<f64>(<i64>(1023 - e - 1) << 52) : 0.0);
+  const rounded = <f32>exact;
+  return <f64>rounded > exact ? reinterpret<f32>(reinterpret<i32>(rounded) - 1) : rounded;
+}
+
+/** requantizeAccumulators' `zeroPoint` operand for output zero point Z_y. */
+// @ts-ignore: decorator
+@inline
+export function requantZeroPoint(outputZeroPoint: i32): v128 {
+  return i32x4.splat(ROUNDING_MAGIC_BITS - outputZeroPoint);
+}
+
+/** requantizeAccumulators' `lowest`/`highest` operand for the bound q (qmin or qmax) and Z_y. */
+// @ts-ignore: decorator
+@inline
+export function requantBound(q: i32, outputZeroPoint: i32): v128 {
+  return f32x4.splat(<f32>(q - outputZeroPoint));
+}
+
 /**
  * clamp(multiplyByQuantizedMultiplier(x, M0, shift) + Z_y, qmin, qmax) on four lanes of
  * x = (acc + init) * 2^max(shift, 0) (wrapping), exactly as fixedpoint.ts computes it: the slow
- * path of requantizeAccumulators (field numbers as there).
+ * path of requantizeAccumulators (operands and field numbers as there).
  */
 // @ts-ignore: decorator
 @inline
@@ -74,7 +104,8 @@ function requantizeExactly(x: v128, params: usize, stride: usize, zeroPoint: v12
   const remainder = v128.and(high, v128.load(params + stride * 5));
   const threshold = i32x4.sub(v128.load(params + stride * 6), i32x4.shr_s(high, 31));
   const rounded = i32x4.sub(floor, i32x4.gt_s(remainder, threshold));
-  return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
+  const clamped = i32x4.min_s(i32x4.max_s(rounded, i32x4.trunc_sat_f32x4_s(lowest)), i32x4.trunc_sat_f32x4_s(highest));
+  return i32x4.sub(clamped, i32x4.sub(zeroPoint, i32x4.splat(ROUNDING_MAGIC_BITS)));
 }
 
 /**
@@ -89,28 +120,30 @@ function requantizeExactly(x: v128, params: usize, stride: usize, zeroPoint: v12
  *   5 mask      2^e - 1
  *   6 halfMask  mask >> 1
  *   7 scale     f32: M0 * 2^(-31 - e), rounded to f32
- *   8 margin    f32: 2^-12, plus 2^-(e + 1) when e >= 1
- * `lowest`/`highest` are qmin - Z_y and qmax - Z_y: clamping before adding Z_y cannot wrap.
+ *   8 tie       f32: 1/2 - margin rounded down, margin = 2^-12, plus 2^-(e + 1) when e >= 1
+ * `zeroPoint`, `lowest` and `highest` come from requantZeroPoint(Z_y) and requantBound(qmin or qmax, Z_y).
  *
  * Fast path. With V = x * M0 / 2^(31 + e) (x = (acc + init) * 2^max(shift, 0)), the exact result is
  * RHAZ(h / 2^e), h = floor(V * 2^e + 1/2), and |h / 2^e - V| <= 2^-(e + 1) (for e = 0 the result is
  * h = floor(V + 1/2) itself). v = f32(x) * scale carries three f32 roundings, so |v - V| <=
- * 3 * 2^-24 * |V| < 2^-12 while |V| < 1024 (larger |V| clamp alike either way). Unless some lane's v
- * lies within `margin` of a half-integer, V and h / 2^e fall in the same interval (k - 1/2, k + 1/2)
- * as v, so the result is k = nearest(v): a few f32 operations instead of two 64-bit multiplies.
+ * 3 * 2^-24 * |V| < 2^-12 while |V| < 1024. Clamping v to [qmin - Z_y, qmax - Z_y] first changes
+ * nothing: a clamped value is an integer bound, and the exact result clamps to the same bound.
+ * Unless some lane's clamped v lies within `margin` of a half-integer (|v - round(v)| >= tie), V and
+ * h / 2^e fall in the same interval (k - 1/2, k + 1/2) as v, so the result is k = round(v).
  * Otherwise (rarely, unless e is small) the four lanes take the exact path.
  */
 // @ts-ignore: decorator
 @inline
 export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
   const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
-  const v = f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(params + stride * 7));
-  const distance = f32x4.abs(f32x4.sub(f32x4.sub(v, f32x4.floor(v)), f32x4.splat(0.5)));
-  if (v128.any_true(f32x4.le(distance, v128.load(params + stride * 8)))) {
+  const scaled = f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(params + stride * 7));
+  const v = f32x4.pmin(f32x4.pmax(scaled, lowest), highest);
+  const shifted = f32x4.add(v, f32x4.splat(ROUNDING_MAGIC));
+  const error = f32x4.abs(f32x4.sub(v, f32x4.sub(shifted, f32x4.splat(ROUNDING_MAGIC))));
+  if (v128.any_true(f32x4.ge(error, v128.load(params + stride * 8)))) {
     return requantizeExactly(x, params, stride, zeroPoint, lowest, highest);
   }
-  const rounded = i32x4.trunc_sat_f32x4_s(f32x4.nearest(v));
-  return i32x4.add(i32x4.min_s(i32x4.max_s(rounded, lowest), highest), zeroPoint);
+  return i32x4.sub(shifted, zeroPoint);
 }
 
 /** [sum(a), sum(b), sum(c), sum(d)]: the lane sums of four accumulators. */
@@ -348,9 +381,9 @@ export function qs8_gemm_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
   zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
 ): void {
-  const zero = i32x4.splat(zeroPoint);
-  const lowest = i32x4.splat(qmin - zeroPoint);
-  const highest = i32x4.splat(qmax - zeroPoint);
+  const zero = requantZeroPoint(zeroPoint);
+  const lowest = requantBound(qmin, zeroPoint);
+  const highest = requantBound(qmax, zeroPoint);
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   if (steps == 0) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
   let block = blocks;
@@ -379,9 +412,9 @@ export function qs8_gemm_1x2(
   row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
   zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
 ): void {
-  const zero = i32x4.splat(zeroPoint);
-  const lowest = i32x4.splat(qmin - zeroPoint);
-  const highest = i32x4.splat(qmax - zeroPoint);
+  const zero = requantZeroPoint(zeroPoint);
+  const lowest = requantBound(qmin, zeroPoint);
+  const highest = requantBound(qmax, zeroPoint);
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps);
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {

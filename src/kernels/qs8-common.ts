@@ -82,6 +82,16 @@ function floatBits(value: number): number {
 }
 
 /**
+ * Field 8 of requantizeAccumulators for right shift e: the bits of 1/2 - 2^-12 (- 2^-(e + 1) when
+ * e >= 1) rounded down to f32, so that the kernels' fast path never accepts a lane it should not.
+ */
+function tieThreshold(right: number): number {
+  const exact = 0.5 - 2 ** -12 - (right > 0 ? 2 ** -(right + 1) : 0);
+  const bits = floatBits(exact);
+  return Math.fround(exact) > exact ? bits - 1 : bits;
+}
+
+/**
  * Writes the requantization fields of assembly's requantizeAccumulators for each lane: lane l
  * concerns output channel `laneChannels[l]` (-1 for padding, all zero); field f of lane l lands
  * at view[at + f * fieldStride + l].
@@ -99,8 +109,7 @@ export function writeRequantFields(
     const right = Math.max(-shift[c], 0);
     const mask = 2 ** right - 1;
     const scale = floatBits(multiplier[c] * 2 ** (-31 - right));
-    const margin = floatBits(2 ** -12 + (right > 0 ? 2 ** -(right + 1) : 0));
-    const fields = [init[c], 2 ** left, multiplier[c], right > 0 ? 2 ** (31 - right) : 0, right === 0 ? -1 : 0, mask, mask >>> 1, scale, margin];
+    const fields = [init[c], 2 ** left, multiplier[c], right > 0 ? 2 ** (31 - right) : 0, right === 0 ? -1 : 0, mask, mask >>> 1, scale, tieThreshold(right)];
     fields.forEach((value, f) => (view[at + f * fieldStride + lane] = value | 0));
   });
 }
