@@ -170,7 +170,7 @@ export function qs8_conv2d(
   const outCPerGroup = outC / groups;
   const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, steps);
   const rows = gemmRowsStart(scratch, steps);
-  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes, steps));
+  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes));
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
   const pixels = batch * outH * outW;
   for (let g = 0; g < groups; g++) {

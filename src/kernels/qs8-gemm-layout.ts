@@ -1,7 +1,7 @@
 // The packed weight layouts of the int8 GEMM micro-kernels (assembly/qs8-microkernel.ts), shared by
 // qs8_gemm, qs8_gemm_f32 and the im2col convolution: blocks of two output channels, each a
 // 144-byte header (requantization fields, or row sums) followed by the channels' weights.
-//   plain   (every build): rows widened to int16; weights int8 in groups of 8 per channel.
+//   plain   (every build): rows widened to int16; weights int16 in groups of 8 per channel.
 //   relaxed (build "relaxed", weights within a 7-bit window w + o in [0, B], B <= 127): rows stay
 //           int8; weight bytes w + o in groups of 16 per channel, for i16x8.relaxed_dot_i8x16_i7x16_s.
 import type { KernelInstance } from "./module.js";
@@ -47,7 +47,7 @@ export function chooseQs8GemmLayout(kernels: KernelInstance, weights: Int8Array,
 
 /** Bytes of one block of two channels. */
 function blockBytes(layout: Qs8GemmLayout): number {
-  return PAIR_HEADER_BYTES + 2 * layout.kPadded;
+  return PAIR_HEADER_BYTES + (layout.steps === 0 ? 4 : 2) * layout.kPadded;
 }
 
 /** Bytes of packed blocks for N channels. */
@@ -60,8 +60,8 @@ export type PairHeaderWriter = (ints: Int32Array, at: number, laneChannels: read
 
 /**
  * Packs N channels of [N, K] weights into ceil(N / 2) blocks at byte offset `ptr` of `memory`: the
- * header (written by `writeHeader` for lanes [c0, c1, c0, c1]) then groups of G = 8 (plain) or
- * 16 (relaxed) values per channel, [G of c0 | G of c1], zero-padded along K and for a missing
+ * header (written by `writeHeader` for lanes [c0, c1, c0, c1]) then groups of G = 8 int16 (plain)
+ * or 16 bytes (relaxed) per channel, [G of c0 | G of c1], zero-padded along K and for a missing
  * second channel (relaxed: the padded bytes are 0 too, against zero rows).
  */
 export function writeQs8PairBlocks(
@@ -72,6 +72,7 @@ export function writeQs8PairBlocks(
   const bytesPerBlock = blockBytes(layout);
   const blocks = Math.ceil(N / 2);
   const bytes = new Int8Array(memory, ptr, blocks * bytesPerBlock);
+  const halves = new Int16Array(memory, ptr, (blocks * bytesPerBlock) / 2);
   const ints = new Int32Array(memory, ptr, (blocks * bytesPerBlock) / 4);
   bytes.fill(0);
   for (let b = 0; b < blocks; b++) {
@@ -82,8 +83,9 @@ export function writeQs8PairBlocks(
     for (const [half, c] of [[0, c0], [1, c1]]) {
       if (c < 0) continue;
       for (let k = 0; k < K; k++) {
-        const at = base + PAIR_HEADER_BYTES + Math.floor(k / group) * 2 * group + half * group + (k % group);
-        bytes[at] = weights[c * K + k] + layout.weightOffset;
+        const at = Math.floor(k / group) * 2 * group + half * group + (k % group);
+        if (layout.steps === 0) halves[(base + PAIR_HEADER_BYTES) / 2 + at] = weights[c * K + k];
+        else bytes[base + PAIR_HEADER_BYTES + at] = weights[c * K + k] + layout.weightOffset;
       }
     }
   }
