@@ -9,13 +9,9 @@ export default defineConfig({
     maxWorkers: 2,
     // The memory test measures the heap after a forced collection.
     execArgv: ["--expose-gc"],
-    projects: [
-      { extends: true, test: { name: "simd", include: ["test/**/*.test.ts"] } },
-      // The int8 GEMM/conv suites again on the relaxed-SIMD build (test/helpers/wasm.ts reads KERNEL_BUILD).
-      {
-        extends: true,
-        test: { name: "relaxed", include: ["test/kernels/qs8-gemm*.test.ts", "test/kernels/qs8-conv.test.ts"], env: { KERNEL_BUILD: "relaxed" } },
-      },
-    ],
+    // The kernel suites run the plain SIMD build against the scalar reference; the relaxed build is
+    // compared with it in Chromium (test/browser/relaxed-build.test.ts): Node 20 computes its
+    // relaxed dot product wrong.
+    include: ["test/**/*.test.ts"],
   },
 });

@@ -123,17 +123,17 @@ function im2colRow(
 
 /**
  * Gathers tile row `r` (the output pixel whose receptive field starts at (iy0, ix0) of `image`) into
- * the scratch in the GEMM layout of `steps` (see prepareRow in qs8-gemm.ts).
+ * the scratch in the GEMM layout of `relaxed` (see prepareRow in qs8-gemm.ts).
  */
 // @ts-ignore: decorator
 @inline
 function gatherRow(
-  scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32, image: usize, iy0: i32, ix0: i32,
+  scratch: usize, r: i32, rowBytes: usize, relaxed: i32, weightOffset: i32, image: usize, iy0: i32, ix0: i32,
   inH: i32, inW: i32, inC: i32, inCPerGroup: i32,
   kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32,
 ): void {
-  const row = gemmRowsStart(scratch, steps) + <usize>r * rowBytes;
-  if (steps == 0) {
+  const row = gemmRowsStart(scratch, relaxed) + <usize>r * rowBytes;
+  if (!relaxed) {
     im2colRow(
       row, image, iy0, ix0, inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
       <i32>(rowBytes >> 1), true,
@@ -150,7 +150,7 @@ function gatherRow(
 /**
  * General int8 convolution. input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC],
  * `packed` from packQs8Conv2d (per group: ceil(outC/groups / 2) GEMM blocks over
- * K = kernelH * kernelW * inC/groups, in the layout of `steps` as for qs8_gemm), scratch as for
+ * K = kernelH * kernelW * inC/groups, in the layout of `relaxed` as for qs8_gemm), scratch as for
  * qs8_gemm with M = batch * outH * outW.
  */
 export function qs8_conv2d(
@@ -158,18 +158,18 @@ export function qs8_conv2d(
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
   padTop: i32, padLeft: i32, groups: i32,
-  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32, steps: i32, weightOffset: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32, weightOffset: i32,
 ): void {
-  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
+  if (!ASC_FEATURE_RELAXED_SIMD && relaxed) unreachable();
   // A pointwise convolution over the whole image is a GEMM on the NHWC input as it lies.
   if (kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && groups == 1 && outH == inH && outW == inW) {
-    qs8_gemm(input, batch * inH * inW, inC, outC, packed, scratch, output, outputZeroPoint, qmin, qmax, steps, weightOffset);
+    qs8_gemm(input, batch * inH * inW, inC, outC, packed, scratch, output, outputZeroPoint, qmin, qmax, relaxed, weightOffset);
     return;
   }
   const inCPerGroup = inC / groups;
   const outCPerGroup = outC / groups;
-  const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, steps);
-  const rows = gemmRowsStart(scratch, steps);
+  const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, relaxed);
+  const rows = gemmRowsStart(scratch, relaxed);
   const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes));
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
   const pixels = batch * outH * outW;
@@ -183,7 +183,7 @@ export function qs8_conv2d(
       const count = pixels - p >= QS8_TILE_ROWS ? QS8_TILE_ROWS : 1;
       for (let r = 0; r < count; r++) {
         gatherRow(
-          scratch, r, rowBytes, steps, weightOffset, groupInput + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft,
+          scratch, r, rowBytes, relaxed, weightOffset, groupInput + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft,
           inH, inW, inC, inCPerGroup, kernelH, kernelW, dilationH, dilationW, inputZeroPoint,
         );
         if (++ox == outW) {
@@ -195,8 +195,8 @@ export function qs8_conv2d(
         }
       }
       const o = out + <usize>p * <usize>outC;
-      if (count == QS8_TILE_ROWS) qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax, steps);
-      else qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, steps);
+      if (count == QS8_TILE_ROWS) qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax, relaxed);
+      else qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, relaxed);
       p += count;
     }
   }

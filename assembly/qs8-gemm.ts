@@ -4,27 +4,26 @@
 //   qs8_gemm_f32  f32 output for dynamic quantization (Z_x and the scales change every run):
 //                 y = f32(acc) * scale[n] (+ bias[n]), init = -Z_x * sum_k w[n, k].
 // Weights, row sums and requantization constants come packed by the host (src/kernels/qs8-gemm.ts,
-// src/kernels/qs8-gemm-dynamic.ts; layouts in qs8-microkernel.ts). `steps` selects the layout:
-// 0 the widened one (every build), 1/2 the relaxed one (build "relaxed" only) whose weight bytes
+// src/kernels/qs8-gemm-dynamic.ts; layouts in qs8-microkernel.ts). `relaxed` selects the layout:
+// 0 the widened one (every build), 1 the relaxed one (build "relaxed" only) whose weight bytes
 // are w + weightOffset.
 import {
   QS8_RELAXED_PREFIX, QS8_TILE_ROWS, copyRow, qs8_gemm_1x2, qs8_gemm_4x2, qs8_gemm_f32_1x2, qs8_gemm_f32_4x2, widenRow,
 } from "./qs8-microkernel";
 
-/** Bytes per scratch row: int16 over K rounded up to 8, or int8 over K rounded up to 16 * steps. */
+/** Bytes per scratch row: int16 over K rounded up to 8, or (relaxed) int8 over K rounded up to 16. */
 // @ts-ignore: decorator
 @inline
-export function gemmRowBytes(K: i32, steps: i32): usize {
-  if (steps == 0) return <usize>((K + 7) & ~7) << 1;
-  const chunk = steps << 4;
-  return <usize>((K + chunk - 1) / chunk * chunk);
+export function gemmRowBytes(K: i32, relaxed: i32): usize {
+  if (!relaxed) return <usize>((K + 7) & ~7) << 1;
+  return <usize>((K + 15) & ~15);
 }
 
 /** Where the rows start in the scratch (after the relaxed layout's corrections). */
 // @ts-ignore: decorator
 @inline
-export function gemmRowsStart(scratch: usize, steps: i32): usize {
-  return steps == 0 ? scratch : scratch + QS8_RELAXED_PREFIX;
+export function gemmRowsStart(scratch: usize, relaxed: i32): usize {
+  return relaxed ? scratch + QS8_RELAXED_PREFIX : scratch;
 }
 
 /**
@@ -33,9 +32,9 @@ export function gemmRowsStart(scratch: usize, steps: i32): usize {
  */
 // @ts-ignore: decorator
 @inline
-export function prepareRow(src: usize, length: i32, scratch: usize, r: i32, rowBytes: usize, steps: i32, weightOffset: i32): void {
-  const rows = gemmRowsStart(scratch, steps);
-  if (steps == 0) {
+export function prepareRow(src: usize, length: i32, scratch: usize, r: i32, rowBytes: usize, relaxed: i32, weightOffset: i32): void {
+  const rows = gemmRowsStart(scratch, relaxed);
+  if (!relaxed) {
     widenRow(src, length, rows + <usize>r * rowBytes, <i32>(rowBytes >> 1));
   } else {
     const sum = copyRow(src, length, rows + <usize>r * rowBytes, <i32>rowBytes);
@@ -54,21 +53,21 @@ export function prepareRow(src: usize, length: i32, scratch: usize, r: i32, rowB
  */
 export function qs8_gemm(
   input: usize, M: i32, K: i32, N: i32, packed: usize, scratch: usize, output: usize,
-  outputZeroPoint: i32, qmin: i32, qmax: i32, steps: i32, weightOffset: i32,
+  outputZeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32, weightOffset: i32,
 ): void {
-  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
-  const rowBytes = gemmRowBytes(K, steps);
-  const rows = gemmRowsStart(scratch, steps);
+  if (!ASC_FEATURE_RELAXED_SIMD && relaxed) unreachable();
+  const rowBytes = gemmRowBytes(K, relaxed);
+  const rows = gemmRowsStart(scratch, relaxed);
   let m = 0;
   for (; m + QS8_TILE_ROWS <= M; m += QS8_TILE_ROWS) {
     for (let r = 0; r < QS8_TILE_ROWS; r++) {
-      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, steps, weightOffset);
+      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, relaxed, weightOffset);
     }
-    qs8_gemm_4x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, <usize>N, outputZeroPoint, qmin, qmax, steps);
+    qs8_gemm_4x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, <usize>N, outputZeroPoint, qmin, qmax, relaxed);
   }
   for (; m < M; m++) {
-    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, steps, weightOffset);
-    qs8_gemm_1x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, outputZeroPoint, qmin, qmax, steps);
+    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, relaxed, weightOffset);
+    qs8_gemm_1x2(rows, rowBytes, packed, N, output + <usize>m * <usize>N, outputZeroPoint, qmin, qmax, relaxed);
   }
 }
 
@@ -79,21 +78,21 @@ export function qs8_gemm(
  */
 export function qs8_gemm_f32(
   input: usize, M: i32, K: i32, N: i32, packed: usize, scratch: usize, output: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32, weightOffset: i32,
+  inputZeroPoint: i32, scales: usize, bias: usize, relaxed: i32, weightOffset: i32,
 ): void {
-  if (!ASC_FEATURE_RELAXED_SIMD && steps != 0) unreachable();
-  const rowBytes = gemmRowBytes(K, steps);
-  const rows = gemmRowsStart(scratch, steps);
+  if (!ASC_FEATURE_RELAXED_SIMD && relaxed) unreachable();
+  const rowBytes = gemmRowBytes(K, relaxed);
+  const rows = gemmRowsStart(scratch, relaxed);
   const rowStride = <usize>N << 2;
   let m = 0;
   for (; m + QS8_TILE_ROWS <= M; m += QS8_TILE_ROWS) {
     for (let r = 0; r < QS8_TILE_ROWS; r++) {
-      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, steps, weightOffset);
+      prepareRow(input + <usize>(m + r) * <usize>K, K, scratch, r, rowBytes, relaxed, weightOffset);
     }
-    qs8_gemm_f32_4x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, <usize>N, inputZeroPoint, scales, bias, steps);
+    qs8_gemm_f32_4x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, <usize>N, inputZeroPoint, scales, bias, relaxed);
   }
   for (; m < M; m++) {
-    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, steps, weightOffset);
-    qs8_gemm_f32_1x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, inputZeroPoint, scales, bias, steps);
+    prepareRow(input + <usize>m * <usize>K, K, scratch, 0, rowBytes, relaxed, weightOffset);
+    qs8_gemm_f32_1x2(rows, rowBytes, packed, N, output + <usize>m * rowStride, inputZeroPoint, scales, bias, relaxed);
   }
 }

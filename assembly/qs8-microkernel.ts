@@ -17,20 +17,21 @@
 // Each multiply-accumulate step is i32x4.dot_i16x8_s: four lanes each summing two products along
 // K; a tile's accumulators are reduced across lanes once, after the K loop.
 //
-// Relaxed layout (build "relaxed" only; `steps` > 0). When a layer's weights fit a window of at
-// most 7 bits, w + o in [0, B] with B <= 127 for one offset o, the rows stay int8 (a scratch of
+// Relaxed layout (build "relaxed" only; `relaxed` = 1). When a layer's weights fit a window of at
+// most 7 bits, w + o in [0, 127] for one offset o, the rows stay int8 (a scratch of
 // QS8_RELAXED_PREFIX bytes of per-row corrections -o * sum_k x[k], then `rowBytes = kPadded` bytes
-// per row, kPadded = K rounded up to 16 * steps, padding zero) and the blocks hold the bytes w + o:
+// per row, kPadded = K rounded up to 16, padding zero) and the blocks hold the bytes w + o:
 //
 //   block = header (QS8_PAIR_HEADER bytes) | kPadded/16 groups of [16 bytes of channel 0 | 16 of channel 1]
 //
-// i16x8.relaxed_dot_i8x16_i7x16_s multiplies 16 int8 activations by 16 such bytes (their top bit
-// clear, so every engine computes the same exact pairwise sums, |sum| <= 256 * B); `steps` of them
-// are added in int16 (exact while steps * 256 * B <= 32767: steps 1 for B <= 127, 2 for B <= 63)
-// before one pairwise widening to int32, i32x4.dot_i16x8_s with ones held in a register (V8 11.3
-// reloads the constant of i32x4.extadd_pairwise_i16x8_s on every use). sum_k x * w =
-// sum_k x * (w + o) - o * sum_k x.
-// (Four steps for B <= 31 measured slower than two on V8 11.3: register pressure.)
+// i32x4.relaxed_dot_i8x16_i7x16_add_s multiplies 16 int8 activations by 16 such bytes and adds the
+// four-product sums to an accumulator: with the weights' top bit clear every engine computes the
+// same exact sums, and engines with a dot-product instruction (x64 AVX-VNNI, arm64 SDOT) run it as
+// one instruction of 16 multiply-accumulates, twice the work of i32x4.dot_i16x8_s.
+// sum_k x * w = sum_k x * (w + o) - o * sum_k x. Full 8-bit weights keep the plain layout: split
+// into two 7-bit planes they need two such dot products per 16 values, which measured no faster
+// than the plain loop here (AVX-VNNI) and would be slower where the engine has no such instruction.
+// Node 20 (V8 11.3) computes this instruction wrong; the load-time self-test keeps it on "simd".
 
 /** Bytes of the per-pair constants at the head of each packed GEMM block: 9 fields of 16 bytes. */
 export const QS8_PAIR_HEADER: usize = 144;
@@ -276,93 +277,87 @@ function dot1x2(row: usize, rowBytes: usize, weights: usize): v128 {
   return laneSums(acc0, acc1, acc0, acc1);
 }
 
-/** 16 int8 activations times 16 weight bytes in [0, 127]: eight exact int16 pair sums. */
+/** acc + the four-product sums of 16 int8 activations by 16 weight bytes in [0, 127]. */
 // @ts-ignore: decorator
 @inline
-function relaxedDot(x: v128, w: v128): v128 {
-  return i16x8.relaxed_dot_i8x16_i7x16_s(x, w);
-}
-
-/**
- * sum over `steps` (1 or 2) consecutive 16-value groups of one int8 row (`x`, 16 bytes apart)
- * times one channel's weight bytes (`w`, 32 bytes apart), as four int32 lane partial sums
- * (`ones` = i16x8.splat(1)).
- */
-// @ts-ignore: decorator
-@inline
-function relaxedChunk(x: usize, w: usize, steps: i32, ones: v128): v128 {
-  let sum = relaxedDot(v128.load(x), v128.load(w));
-  if (steps == 2) sum = i16x8.add(sum, relaxedDot(v128.load(x, 16), v128.load(w, 32)));
-  return i32x4.dot_i16x8_s(sum, ones);
+function relaxedDotAdd(x: v128, w: usize, acc: v128): v128 {
+  return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, v128.load(w), acc);
 }
 
 /**
  * dot4x2 on the relaxed layout: four int8 rows (`rowBytes` apart, their corrections in the
  * QS8_RELAXED_PREFIX bytes before `rows`) times one channel pair; same results and lane order.
- * `steps` must be a constant at the call site so that relaxedChunk specialises.
  */
 // @ts-ignore: decorator
 @inline
-function dot4x2Relaxed(rows: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
+function dot4x2Relaxed(rows: usize, rowBytes: usize, weights: usize): v128 {
   const row1 = rows + rowBytes;
   const row2 = row1 + rowBytes;
   const row3 = row2 + rowBytes;
-  const chunk = <usize>steps << 4;
-  const ones = i16x8.splat(1);
   let w = weights;
   let acc00 = i32x4.splat(0), acc01 = acc00, acc10 = acc00, acc11 = acc00;
   let acc20 = acc00, acc21 = acc00, acc30 = acc00, acc31 = acc00;
-  for (let k: usize = 0; k < rowBytes; k += chunk) {
-    acc00 = i32x4.add(acc00, relaxedChunk(rows + k, w, steps, ones));
-    acc01 = i32x4.add(acc01, relaxedChunk(rows + k, w + 16, steps, ones));
-    acc10 = i32x4.add(acc10, relaxedChunk(row1 + k, w, steps, ones));
-    acc11 = i32x4.add(acc11, relaxedChunk(row1 + k, w + 16, steps, ones));
-    acc20 = i32x4.add(acc20, relaxedChunk(row2 + k, w, steps, ones));
-    acc21 = i32x4.add(acc21, relaxedChunk(row2 + k, w + 16, steps, ones));
-    acc30 = i32x4.add(acc30, relaxedChunk(row3 + k, w, steps, ones));
-    acc31 = i32x4.add(acc31, relaxedChunk(row3 + k, w + 16, steps, ones));
-    w += chunk << 1;
+  for (let k: usize = 0; k < rowBytes; k += 16) {
+    const x0 = v128.load(rows + k);
+    acc00 = relaxedDotAdd(x0, w, acc00);
+    acc01 = relaxedDotAdd(x0, w + 16, acc01);
+    const x1 = v128.load(row1 + k);
+    acc10 = relaxedDotAdd(x1, w, acc10);
+    acc11 = relaxedDotAdd(x1, w + 16, acc11);
+    const x2 = v128.load(row2 + k);
+    acc20 = relaxedDotAdd(x2, w, acc20);
+    acc21 = relaxedDotAdd(x2, w + 16, acc21);
+    const x3 = v128.load(row3 + k);
+    acc30 = relaxedDotAdd(x3, w, acc30);
+    acc31 = relaxedDotAdd(x3, w + 16, acc31);
+    w += 32;
   }
   const corrections = v128.load(rows - QS8_RELAXED_PREFIX);
   bottomSums = i32x4.add(laneSums(acc20, acc21, acc30, acc31), i32x4.shuffle(corrections, corrections, 2, 2, 3, 3));
   return i32x4.add(laneSums(acc00, acc01, acc10, acc11), i32x4.shuffle(corrections, corrections, 0, 0, 1, 1));
 }
 
-/** dot1x2 on the relaxed layout (the row's correction in the QS8_RELAXED_PREFIX bytes before it). */
+/**
+ * dot1x2 on the relaxed layout (the row's correction in the QS8_RELAXED_PREFIX bytes before it).
+ * Even and odd groups of 16 go to separate accumulators: with two chains only, the loop would wait
+ * on the latency of the dependent dot products (measured 1.6x slower in Chromium).
+ */
 // @ts-ignore: decorator
 @inline
-function dot1x2Relaxed(row: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
-  const chunk = <usize>steps << 4;
-  const ones = i16x8.splat(1);
+function dot1x2Relaxed(row: usize, rowBytes: usize, weights: usize): v128 {
   let w = weights;
-  let acc0 = i32x4.splat(0), acc1 = acc0;
-  for (let k: usize = 0; k < rowBytes; k += chunk) {
-    acc0 = i32x4.add(acc0, relaxedChunk(row + k, w, steps, ones));
-    acc1 = i32x4.add(acc1, relaxedChunk(row + k, w + 16, steps, ones));
-    w += chunk << 1;
+  let even0 = i32x4.splat(0), even1 = even0, odd0 = even0, odd1 = even0;
+  let k: usize = 0;
+  for (; k + 32 <= rowBytes; k += 32) {
+    const x = v128.load(row + k);
+    const y = v128.load(row + k, 16);
+    even0 = relaxedDotAdd(x, w, even0);
+    even1 = relaxedDotAdd(x, w + 16, even1);
+    odd0 = relaxedDotAdd(y, w + 32, odd0);
+    odd1 = relaxedDotAdd(y, w + 48, odd1);
+    w += 64;
   }
-  return i32x4.add(laneSums(acc0, acc1, acc0, acc1), v128.load32_splat(row - QS8_RELAXED_PREFIX));
+  if (k < rowBytes) {
+    const x = v128.load(row + k);
+    even0 = relaxedDotAdd(x, w, even0);
+    even1 = relaxedDotAdd(x, w + 16, even1);
+  }
+  return i32x4.add(laneSums(i32x4.add(even0, odd0), i32x4.add(even1, odd1), even0, even1), v128.load32_splat(row - QS8_RELAXED_PREFIX));
 }
 
-/** The lane sums of a 4x2 tile in either layout (steps 0: widened rows; 1, 2: relaxed). */
+/** The lane sums of a 4x2 tile in either layout (relaxed 0: widened rows; 1: int8 rows). */
 // @ts-ignore: decorator
 @inline
-function tileSums4x2(rows: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (steps == 1) return dot4x2Relaxed(rows, rowBytes, weights, 1);
-    if (steps == 2) return dot4x2Relaxed(rows, rowBytes, weights, 2);
-  }
+function tileSums4x2(rows: usize, rowBytes: usize, weights: usize, relaxed: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && relaxed) return dot4x2Relaxed(rows, rowBytes, weights);
   return dot4x2(rows + (rowBytes << 2), rowBytes, weights);
 }
 
 /** The lane sums of a 1x2 tile in either layout. */
 // @ts-ignore: decorator
 @inline
-function tileSums1x2(row: usize, rowBytes: usize, weights: usize, steps: i32): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    if (steps == 1) return dot1x2Relaxed(row, rowBytes, weights, 1);
-    if (steps == 2) return dot1x2Relaxed(row, rowBytes, weights, 2);
-  }
+function tileSums1x2(row: usize, rowBytes: usize, weights: usize, relaxed: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && relaxed) return dot1x2Relaxed(row, rowBytes, weights);
   return dot1x2(row, rowBytes, weights);
 }
 
@@ -375,22 +370,22 @@ export function blockWeightBytes(rowBytes: usize): usize {
 
 /**
  * Four rows by `channels` output channels: out[r * outStride + c] for r < 4, c < channels.
- * `rows` holds four rows of `rowBytes` bytes (widened, or int8 for steps > 0), followed for
+ * `rows` holds four rows of `rowBytes` bytes (widened, or int8 when relaxed), followed for
  * widened rows by room for four more (their interleaved copy); `blocks` points at
  * ceil(channels / 2) consecutive packed blocks of QS8_PAIR_HEADER + blockWeightBytes bytes.
  */
 export function qs8_gemm_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
-  zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
+  zeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32,
 ): void {
   const zero = requantZeroPoint(zeroPoint);
   const lowest = requantBound(qmin, zeroPoint);
   const highest = requantBound(qmax, zeroPoint);
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes);
-  if (steps == 0) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
+  if (!relaxed) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    const top = requantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, steps), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const top = requantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, relaxed), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bottom = requantizeAccumulators(bottomSums, block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(top, bottom);
     const o = out + <usize>c;
@@ -412,7 +407,7 @@ export function qs8_gemm_4x2(
 /** One row by `channels` output channels; operands as in qs8_gemm_4x2. */
 export function qs8_gemm_1x2(
   row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
-  zeroPoint: i32, qmin: i32, qmax: i32, steps: i32,
+  zeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32,
 ): void {
   const zero = requantZeroPoint(zeroPoint);
   const lowest = requantBound(qmin, zeroPoint);
@@ -420,7 +415,7 @@ export function qs8_gemm_1x2(
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes);
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
-    const y = requantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, steps), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
+    const y = requantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, relaxed), block, PAIR_FIELD_STRIDE, zero, lowest, highest);
     const bytes = narrowToBytes(y, y);
     const o = out + <usize>c;
     if (c + 2 <= channels) v128.store16_lane(o, bytes, 0);
@@ -457,18 +452,18 @@ function channelPair(values: usize, c: i32, channels: i32): v128 {
  */
 export function qs8_gemm_f32_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32,
+  inputZeroPoint: i32, scales: usize, bias: usize, relaxed: i32,
 ): void {
   const negZeroPoint = i32x4.splat(-inputZeroPoint);
   const hasBias = bias != 0;
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes);
   const stride = outStride << 2;
-  if (steps == 0) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
+  if (!relaxed) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
     const scale = channelPair(scales, c, channels);
     const offset = hasBias ? channelPair(bias, c, channels) : scale;
-    const top = dequantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, steps), block, negZeroPoint, scale, offset, hasBias);
+    const top = dequantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, relaxed), block, negZeroPoint, scale, offset, hasBias);
     const bottom = dequantizeAccumulators(bottomSums, block, negZeroPoint, scale, offset, hasBias);
     const o = out + (<usize>c << 2);
     if (c + 2 <= channels) {
@@ -489,7 +484,7 @@ export function qs8_gemm_f32_4x2(
 /** One row by `channels` channels with f32 output; operands as in qs8_gemm_f32_4x2. */
 export function qs8_gemm_f32_1x2(
   row: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize,
-  inputZeroPoint: i32, scales: usize, bias: usize, steps: i32,
+  inputZeroPoint: i32, scales: usize, bias: usize, relaxed: i32,
 ): void {
   const negZeroPoint = i32x4.splat(-inputZeroPoint);
   const hasBias = bias != 0;
@@ -498,7 +493,7 @@ export function qs8_gemm_f32_1x2(
   for (let c = 0; c < channels; c += 2) {
     const scale = channelPair(scales, c, channels);
     const offset = hasBias ? channelPair(bias, c, channels) : scale;
-    const y = dequantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, steps), block, negZeroPoint, scale, offset, hasBias);
+    const y = dequantizeAccumulators(tileSums1x2(row, rowBytes, block + QS8_PAIR_HEADER, relaxed), block, negZeroPoint, scale, offset, hasBias);
     const o = out + (<usize>c << 2);
     if (c + 2 <= channels) v128.store64_lane(o, y, 0);
     else v128.store32_lane(o, y, 0);

@@ -1,20 +1,17 @@
 // Rough single-thread timings of the int8 kernels (best of many runs), for tuning by hand:
-//   npm run asbuild && npx tsx bench/time-qs8-kernels.ts [simd|relaxed]
-// Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/).
-// "relaxed" switches on V8's relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd) first; it
-// changes only the GEMMs whose weights lie within a 7-bit window (the "w7"/"w6" rows).
+//   npm run asbuild && npx tsx bench/time-qs8-kernels.ts
+// Figures are 2 ops per multiply-accumulate. Not a benchmark against peers (see bench/). The plain
+// SIMD build only: Node 20 computes the relaxed build's dot product wrong, so that build is timed
+// in Chromium (bench/browser-kernels.ts).
 import { WasmArena } from "../src/kernels/arena.js";
-import { enableNodeRelaxedSimd, instantiateKernels, type KernelBuild } from "../src/kernels/module.js";
+import { instantiateKernels } from "../src/kernels/module.js";
 import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dKind } from "../src/kernels/qs8-conv.js";
 import { packQs8Gemm, qs8Gemm, qs8GemmScratchSize } from "../src/kernels/qs8-gemm.js";
 import { packQs8GemmDynamic, qs8GemmDequantize, qs8GemmDequantizeScratchSize } from "../src/kernels/qs8-gemm-dynamic.js";
 import { DYNAMIC_QUANTIZE_SCRATCH_SIZE, qs8DynamicQuantizeF32 } from "../src/kernels/quantize.js";
 import { conv2dOutputHW, type Conv2dShape } from "../src/kernels/shapes.js";
 
-const build = (process.argv[2] ?? "simd") as KernelBuild;
-if (build === "relaxed" && !(await enableNodeRelaxedSimd())) throw new Error("this engine has no relaxed SIMD");
-const arena = new WasmArena(await instantiateKernels(build));
-console.log(`kernels: ${build}`);
+const arena = new WasmArena(await instantiateKernels("simd"));
 const pattern = (length: number, step: number) => Int8Array.from({ length }, (_, i) => ((i * step) % 255) - 127);
 /** Weights within a window of 2^bits values. */
 const narrow = (length: number, step: number, bits: number) => Int8Array.from({ length }, (_, i) => ((i * step) % 2 ** bits) - 2 ** (bits - 1));

@@ -85,8 +85,8 @@ let selected: Promise<KernelBuild> | undefined;
  * The build to run: "relaxed" when the engine validates it and its self-test (int8 GEMMs in every
  * relaxed layout, against the simd build on the same data) agrees bit for bit, else "simd".
  * Validation alone is not enough: engines have shipped wrong relaxed dot products (V8 11.3's
- * i32x4.relaxed_dot_i8x16_i7x16_add_s drops the accumulator). The answer is cached, except a
- * failed validation (call enableNodeRelaxedSimd first to allow the relaxed build under Node 20).
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s, which the relaxed build uses, drops the accumulator, so
+ * Node 20 gets "simd" even with its flag on). The answer is cached, except a failed validation.
  */
 export function selectKernelBuild(): Promise<KernelBuild> {
   if (selected) return selected;

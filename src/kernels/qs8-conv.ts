@@ -27,7 +27,7 @@ export interface Qs8Conv2dExports {
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
     padTop: number, padLeft: number, groups: number,
-    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number, steps: number, weightOffset: number,
+    inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number, relaxed: number, weightOffset: number,
   ): void;
   qs8_conv2d_small(
     input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
@@ -316,7 +316,7 @@ export function qs8Conv2d(
   } else {
     kernels.exports.qs8_conv2d(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).steps, gemmLayoutOf(packed).weightOffset,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).relaxed, gemmLayoutOf(packed).weightOffset,
     );
   }
 }

@@ -17,7 +17,7 @@ type Ptr = number;
 export interface Qs8GemmDynamicExports {
   qs8_gemm_f32(
     input: Ptr, M: number, K: number, N: number, packed: Ptr, scratch: Ptr, output: Ptr,
-    inputZeroPoint: number, scales: Ptr, bias: Ptr, steps: number, weightOffset: number,
+    inputZeroPoint: number, scales: Ptr, bias: Ptr, relaxed: number, weightOffset: number,
   ): void;
 }
 
@@ -119,6 +119,6 @@ export function qs8GemmDequantize(
   }
   kernels.exports.qs8_gemm_f32(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr, inputZeroPoint, scales.ptr, bias === null ? 0 : bias.ptr,
-    packed.layout.steps, packed.layout.weightOffset,
+    packed.layout.relaxed, packed.layout.weightOffset,
   );
 }

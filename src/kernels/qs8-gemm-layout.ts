@@ -2,8 +2,8 @@
 // qs8_gemm, qs8_gemm_f32 and the im2col convolution: blocks of two output channels, each a
 // 144-byte header (requantization fields, or row sums) followed by the channels' weights.
 //   plain   (every build): rows widened to int16; weights int16 in groups of 8 per channel.
-//   relaxed (build "relaxed", weights within a 7-bit window w + o in [0, B], B <= 127): rows stay
-//           int8; weight bytes w + o in groups of 16 per channel, for i16x8.relaxed_dot_i8x16_i7x16_s.
+//   relaxed (build "relaxed", weights within a 7-bit window, w + o in [0, 127]): rows stay int8;
+//           weight bytes w + o in groups of 16 per channel, for i32x4.relaxed_dot_i8x16_i7x16_add_s.
 import type { KernelInstance } from "./module.js";
 import { requirePositiveInteger, roundUp } from "./qs8-common.js";
 
@@ -15,20 +15,17 @@ const RELAXED_PREFIX_BYTES = 16;
 const TILE_ROWS = 4;
 
 export interface Qs8GemmLayout {
-  /**
-   * 0: plain. 1 or 2: relaxed, with that many relaxed dot products summed in int16 before
-   * widening (exact while steps * 256 * B <= 32767).
-   */
-  readonly steps: 0 | 1 | 2;
+  /** 0: plain. 1: relaxed. */
+  readonly relaxed: 0 | 1;
   /** o: the relaxed weight bytes are w + o (0 for plain). */
   readonly weightOffset: number;
-  /** K rounded up to the layout's group: 8 (plain) or 16 * steps (relaxed). */
+  /** K rounded up to the layout's group: 8 (plain) or 16 (relaxed). */
   readonly kPadded: number;
 }
 
 /**
  * The layout for int8 weights on `kernels`: relaxed when the build has relaxed SIMD and all weights
- * lie in a window of at most 128 values (B = max - min <= 127, o = -min), else plain.
+ * lie in a window of at most 128 values (max - min <= 127, o = -min), else plain.
  */
 export function chooseQs8GemmLayout(kernels: KernelInstance, weights: Int8Array, K: number): Qs8GemmLayout {
   if (kernels.build === "relaxed" && weights.length > 0) {
@@ -38,16 +35,14 @@ export function chooseQs8GemmLayout(kernels: KernelInstance, weights: Int8Array,
       if (w < low) low = w;
       if (w > high) high = w;
     }
-    const window = high - low;
-    const steps = window <= 63 ? 2 : window <= 127 ? 1 : 0;
-    if (steps > 0) return { steps, weightOffset: -low, kPadded: roundUp(K, 16 * steps) };
+    if (high - low <= 127) return { relaxed: 1, weightOffset: -low, kPadded: roundUp(K, 16) };
   }
-  return { steps: 0, weightOffset: 0, kPadded: roundUp(K, 8) };
+  return { relaxed: 0, weightOffset: 0, kPadded: roundUp(K, 8) };
 }
 
 /** Bytes of one block of two channels. */
 function blockBytes(layout: Qs8GemmLayout): number {
-  return PAIR_HEADER_BYTES + (layout.steps === 0 ? 4 : 2) * layout.kPadded;
+  return PAIR_HEADER_BYTES + (layout.relaxed ? 2 : 4) * layout.kPadded;
 }
 
 /** Bytes of packed blocks for N channels. */
@@ -68,7 +63,7 @@ export function writeQs8PairBlocks(
   memory: ArrayBuffer, ptr: number, weights: Int8Array, N: number, K: number, layout: Qs8GemmLayout,
   writeHeader: PairHeaderWriter,
 ): void {
-  const group = layout.steps === 0 ? 8 : 16;
+  const group = layout.relaxed ? 16 : 8;
   const bytesPerBlock = blockBytes(layout);
   const blocks = Math.ceil(N / 2);
   const bytes = new Int8Array(memory, ptr, blocks * bytesPerBlock);
@@ -84,8 +79,8 @@ export function writeQs8PairBlocks(
       if (c < 0) continue;
       for (let k = 0; k < K; k++) {
         const at = Math.floor(k / group) * 2 * group + half * group + (k % group);
-        if (layout.steps === 0) halves[(base + PAIR_HEADER_BYTES) / 2 + at] = weights[c * K + k];
-        else bytes[base + PAIR_HEADER_BYTES + at] = weights[c * K + k] + layout.weightOffset;
+        if (layout.relaxed) bytes[base + PAIR_HEADER_BYTES + at] = weights[c * K + k] + layout.weightOffset;
+        else halves[(base + PAIR_HEADER_BYTES) / 2 + at] = weights[c * K + k];
       }
     }
   }
@@ -97,5 +92,5 @@ export function qs8GemmTileBytes(kernel: string, layout: Qs8GemmLayout, M: numbe
   const rows = M >= TILE_ROWS ? TILE_ROWS : 1;
   // Widened tiles of four rows take twice their size: the rows, then their interleaved copy.
   const copies = rows === TILE_ROWS ? 2 : 1;
-  return layout.steps === 0 ? copies * rows * 2 * layout.kPadded : RELAXED_PREFIX_BYTES + rows * layout.kPadded;
+  return layout.relaxed ? RELAXED_PREFIX_BYTES + rows * layout.kPadded : copies * rows * 2 * layout.kPadded;
 }

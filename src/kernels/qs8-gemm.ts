@@ -20,7 +20,7 @@ type Ptr = number;
 export interface Qs8GemmExports {
   qs8_gemm(
     input: Ptr, M: number, K: number, N: number, packed: Ptr, scratch: Ptr, output: Ptr,
-    outputZeroPoint: number, qmin: number, qmax: number, steps: number, weightOffset: number,
+    outputZeroPoint: number, qmin: number, qmax: number, relaxed: number, weightOffset: number,
   ): void;
 }
 
@@ -101,6 +101,6 @@ export function qs8Gemm(
   requireGemmBuffersDisjoint(kernel, output, scratch, input, packed.buffer);
   kernels.exports.qs8_gemm(
     input.ptr, M, K, N, packed.buffer.ptr, scratch.ptr, output.ptr,
-    packed.outputZeroPoint, packed.qmin, packed.qmax, packed.layout.steps, packed.layout.weightOffset,
+    packed.outputZeroPoint, packed.qmin, packed.qmax, packed.layout.relaxed, packed.layout.weightOffset,
   );
 }

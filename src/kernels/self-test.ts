@@ -11,7 +11,7 @@ import type { Conv2dShape } from "./shapes.js";
 const M = 5;
 const N = 3;
 const K = 70;
-/** Weight windows [low, low + width - 1]: relaxed steps 2 and 1, then plain int8. */
+/** Weight windows [low, low + width - 1]: relaxed (offsets 40 and 64), then plain int8. */
 const WINDOWS = [[-40, 64], [-64, 128], [-128, 256]] as const;
 const CONV: Conv2dShape = {
   batch: 1, inH: 4, inW: 5, inC: 5, outC: 3, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1,

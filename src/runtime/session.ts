@@ -42,7 +42,8 @@ export interface SessionOptions {
   /**
    * Which WebAssembly build runs the kernels: "auto" (default) takes the relaxed-SIMD build when
    * the engine validates it and it passes a self-test against the plain SIMD build, else "simd".
-   * In Node 20 relaxed SIMD needs V8's flag: call `enableNodeRelaxedSimd()` before creating sessions.
+   * Node 20 has relaxed SIMD only behind V8's flag (`enableNodeRelaxedSimd()`), and computes its dot
+   * product wrong, so the self-test keeps "simd" there; browsers with relaxed SIMD run "relaxed".
    */
   readonly kernelBuild?: "auto" | KernelBuild;
 }

@@ -1,7 +1,7 @@
 // Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core,
 // code bundled by esbuild for the browser platform, pages served from memory (no network).
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,11 +42,17 @@ export interface PageOptions {
   readonly globals?: Readonly<Record<string, string>>;
 }
 
+/** A page of a fresh Chromium running a module, kept open for calls into it. */
+export interface OpenPage {
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
 /**
- * Runs the module `code` in a fresh page and returns what it leaves in globalThis.__result
- * (throws with globalThis.__error if it sets that instead).
+ * Opens a fresh page running the module `code` and waits until it sets globalThis.__result (throws
+ * with globalThis.__error if it sets that instead).
  */
-export async function runInChromium<T>(code: string, options: PageOptions = {}): Promise<T> {
+export async function openChromiumPage(code: string, options: PageOptions = {}): Promise<OpenPage> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
     const page = await browser.newPage();
@@ -63,8 +69,19 @@ export async function runInChromium<T>(code: string, options: PageOptions = {}):
     await page.waitForFunction(() => "__result" in globalThis || "__error" in globalThis, undefined, { timeout: 60_000 });
     const error = await page.evaluate(() => (globalThis as Record<string, unknown>).__error);
     if (error) throw new Error(`in the browser: ${String(error)}`);
+    return { page, close: () => browser.close() };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
+/** Runs the module `code` in a fresh page and returns what it leaves in globalThis.__result. */
+export async function runInChromium<T>(code: string, options: PageOptions = {}): Promise<T> {
+  const { page, close } = await openChromiumPage(code, options);
+  try {
     return (await page.evaluate(() => (globalThis as Record<string, unknown>).__result)) as T;
   } finally {
-    await browser.close();
+    await close();
   }
 }

@@ -131,6 +131,29 @@ export function makeRequant(style: QuantStyle, channels: number, K: number): Qs8
   return { bias, inputZeroPoint: style.inputZeroPoint, multiplier, shift, outputZeroPoint: z, qmin, qmax };
 }
 
+/**
+ * Random 2-D convolution geometry with kernels up to `maxKernel`: strides, dilations and paddings up
+ * to 3, 3 and 4 (padding may exceed the kernel), inputs just large enough for one output and up to
+ * 6 more.
+ */
+export function convGeometryArb(maxKernel: number) {
+  const axis = fc.record({
+    kernel: fc.integer({ min: 1, max: maxKernel }),
+    stride: fc.integer({ min: 1, max: 3 }),
+    dilation: fc.integer({ min: 1, max: 3 }),
+    padBefore: fc.integer({ min: 0, max: 4 }),
+    padAfter: fc.integer({ min: 0, max: 4 }),
+    slack: fc.integer({ min: 0, max: 6 }),
+  });
+  return fc.record({ batch: fc.integer({ min: 1, max: 2 }), h: axis, w: axis }).map(({ batch, h, w }) => {
+    const extent = (a: typeof h) => Math.max(1, a.dilation * (a.kernel - 1) + 1 + a.slack - a.padBefore - a.padAfter);
+    return {
+      batch, inH: extent(h), inW: extent(w), kernelH: h.kernel, kernelW: w.kernel, strideH: h.stride, strideW: w.stride,
+      dilationH: h.dilation, dilationW: w.dilation, padTop: h.padBefore, padBottom: h.padAfter, padLeft: w.padBefore, padRight: w.padAfter,
+    };
+  });
+}
+
 const GUARD = 32;
 const GUARD_BYTE = 0x5a;
 

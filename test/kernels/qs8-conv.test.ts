@@ -9,7 +9,8 @@ import { referenceQs8Conv2d } from "../../src/reference/qs8-conv.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
 import {
-  firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, weightData, type QuantStyle,
+  convGeometryArb, firstDifference, guardedInt8, int8Buffer, int8Data, makeRequant, quantStyleArb, readInt8, style, weightData,
+  type QuantStyle,
 } from "../helpers/qs8.js";
 
 let arena: WasmArena;
@@ -73,30 +74,12 @@ function conv(overrides: Partial<Conv2dShape>): Conv2dShape {
  * Random geometry whose padded input always covers the dilated kernel: the input extent is drawn
  * as "what the kernel needs" plus a slack, minus the padding (but at least 1).
  */
-function geometryArb(maxKernel: number) {
-  const axis = fc.record({
-    kernel: fc.integer({ min: 1, max: maxKernel }),
-    stride: fc.integer({ min: 1, max: 3 }),
-    dilation: fc.integer({ min: 1, max: 3 }),
-    padBefore: fc.integer({ min: 0, max: 4 }),
-    padAfter: fc.integer({ min: 0, max: 4 }),
-    slack: fc.integer({ min: 0, max: 6 }),
-  });
-  return fc.record({ batch: fc.integer({ min: 1, max: 2 }), h: axis, w: axis }).map(({ batch, h, w }) => {
-    const extent = (a: typeof h) => Math.max(1, a.dilation * (a.kernel - 1) + 1 + a.slack - a.padBefore - a.padAfter);
-    return {
-      batch, inH: extent(h), inW: extent(w), kernelH: h.kernel, kernelW: w.kernel, strideH: h.stride, strideW: w.stride,
-      dilationH: h.dilation, dilationW: w.dilation, padTop: h.padBefore, padBottom: h.padAfter, padLeft: w.padBefore, padRight: w.padAfter,
-    };
-  });
-}
-
 describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for bit", () => {
   const channelsArb = fc.oneof(
     fc.record({ groups: fc.constant(1), inCPerGroup: fc.integer({ min: 1, max: 12 }), outCPerGroup: fc.integer({ min: 1, max: 9 }) }),
     fc.record({ groups: fc.integer({ min: 2, max: 4 }), inCPerGroup: fc.integer({ min: 2, max: 5 }), outCPerGroup: fc.integer({ min: 1, max: 5 }) }),
   );
-  test.prop([geometryArb(4), channelsArb, quantStyleArb], { numRuns: 1000 })(
+  test.prop([convGeometryArb(4), channelsArb, quantStyleArb], { numRuns: 1000 })(
     "on random shapes, groups and parameters",
     (geometry, { groups, inCPerGroup, outCPerGroup }, quant) => {
       checkConv({ ...geometry, groups, inC: groups * inCPerGroup, outC: groups * outCPerGroup }, quant, "gemm");
@@ -132,7 +115,7 @@ describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for b
 
 describe("qs8Conv2d depthwise path matches the reference bit for bit", () => {
   test.prop(
-    [geometryArb(5), fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 3 }), quantStyleArb],
+    [convGeometryArb(5), fc.integer({ min: 2, max: 20 }), fc.integer({ min: 1, max: 3 }), quantStyleArb],
     { numRuns: 1000 },
   )("on random shapes, channel counts, multipliers and parameters", (geometry, channels, depthMultiplier, quant) => {
     const shape = { ...geometry, inC: channels, outC: channels * depthMultiplier, groups: channels };
@@ -160,7 +143,7 @@ describe("qs8Conv2d depthwise path matches the reference bit for bit", () => {
 });
 
 describe("qs8Conv2d few-taps path (groups 1, K <= 32) matches the reference bit for bit", () => {
-  const smallArb = geometryArb(5).chain((geometry) => {
+  const smallArb = convGeometryArb(5).chain((geometry) => {
     const maxInC = Math.floor(32 / (geometry.kernelH * geometry.kernelW));
     return fc.record({ inC: fc.integer({ min: 1, max: Math.max(1, maxInC) }), outC: fc.integer({ min: 1, max: 20 }) })
       .map(({ inC, outC }) => ({ ...geometry, inC, outC, groups: 1 }));
