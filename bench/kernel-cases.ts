@@ -62,6 +62,19 @@ function gops(gemm: GemmCase, medianMs: number): number {
 }
 
 /**
+ * The highest GOP/s of each timer over `rounds` rounds, the timers taking turns within a round:
+ * on a shared machine whose speed drifts, kernels compared with each other (and with the peak) are
+ * then timed under the same conditions, and a slow spell hits all of them or none.
+ */
+export function bestOfRounds<K extends string>(rounds: number, timers: Readonly<Record<K, () => number>>): Record<K, number> {
+  const best = Object.fromEntries(Object.keys(timers).map((k) => [k, 0])) as Record<K, number>;
+  for (let round = 0; round < rounds; round++) {
+    for (const key of Object.keys(timers) as K[]) best[key] = Math.max(best[key], timers[key]());
+  }
+  return best;
+}
+
+/**
  * GOP/s of i32x4.dot_i16x8_s alone on registers, in independent chains (assembly/peak.ts): the
  * engine's SIMD dot-product ceiling that the kernel figures are a fraction of.
  */
