@@ -85,6 +85,17 @@ export function timePeak(kernels: KernelInstance, maxTime: number): number {
   return (iterations * 8 * 8 * 2) / (timing.medianMs * 1e6);
 }
 
+/**
+ * GOP/s of i32x4.relaxed_dot_i8x16_i7x16_add_s alone on registers (assembly/peak.ts), the relaxed
+ * build's ceiling: 16 multiply-accumulates per instruction, its accumulate included.
+ */
+export function timeRelaxedPeak(kernels: KernelInstance, maxTime: number): number {
+  const iterations = 2_000_000;
+  const peak = kernels.exports.peak_relaxed_dot_add as (iterations: number, seed: number) => number;
+  const timing = measure("relaxed peak", () => peak(iterations, 3), { maxTime });
+  return (iterations * 8 * 16 * 2) / (timing.medianMs * 1e6);
+}
+
 /** GOP/s of our int8 GEMM in the arena's kernel build, weights packed once as a session would. */
 export function timeQs8Gemm(arena: WasmArena, gemm: GemmCase, maxTime: number): number {
   const { M, N, K } = gemm;

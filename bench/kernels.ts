@@ -48,13 +48,16 @@ export async function benchmarkKernels(options: KernelBenchmarkOptions): Promise
 }
 
 /**
- * One line per row: GOP/s, the fraction of the same engine's peak, and the ratios to the same
- * engine's fp32 SIMD GEMM, plain loop and (for the relaxed build) plain-SIMD int8 GEMM.
+ * One line per row: GOP/s, the fraction of the same engine's peak (the relaxed dot product's for
+ * the relaxed build, i32x4.dot_i16x8_s's for the rest), and the ratios to the same engine's fp32
+ * SIMD GEMM, plain loop and (for the relaxed build) plain-SIMD int8 GEMM.
  */
 export function printKernelRows(rows: readonly KernelRow[]): string {
   const table = rows.map((r) => {
     const same = (impl: KernelImpl) => rows.find((o) => o.engine === r.engine && o.kernel === r.kernel && o.shape === r.shape && o.impl === impl);
-    const peak = rows.find((o) => o.engine === r.engine && o.impl === "peak");
+    const peaks = rows.filter((o) => o.engine === r.engine && o.impl === "peak");
+    const relaxedPeak = peaks.find((o) => o.kernel.includes("relaxed"));
+    const peak = r.impl === "peak" ? r : r.impl === "int8-relaxed" && relaxedPeak ? relaxedPeak : peaks.find((o) => o !== relaxedPeak);
     const times = (other: KernelRow | undefined, digits: number) => (other && other !== r ? (r.gops / other.gops).toFixed(digits) : "");
     return {
       engine: r.engine,

@@ -4,7 +4,7 @@
 import "./benchmark-globals.js";
 import { WasmArena } from "../../src/kernels/arena.js";
 import { instantiateKernels, selectKernelBuild } from "../../src/kernels/module.js";
-import { GEMM_CASES, bestOfRounds, timeF32Gemm, timePeak, timeQs8Gemm, type KernelRow } from "../kernel-cases.js";
+import { GEMM_CASES, bestOfRounds, timeF32Gemm, timePeak, timeQs8Gemm, timeRelaxedPeak, type KernelRow } from "../kernel-cases.js";
 
 /** Rounds of bestOfRounds per GEMM case (as in kernels.ts). */
 const ROUNDS = 3;
@@ -21,7 +21,8 @@ async function benchmarkKernelsInPage({ maxTime, shapes }: BrowserKernelOptions)
   const relaxed = (await selectKernelBuild()) === "relaxed" ? new WasmArena(await instantiateKernels("relaxed")) : undefined;
   if (!relaxed) console.log("the relaxed-SIMD build does not validate or fails its self-test here: no int8-relaxed rows");
   const peakRow: KernelRow = { kernel: "i32x4.dot_i16x8_s", shape: "registers", impl: "peak", gops: 0, engine: "chromium" };
-  const rows: KernelRow[] = [peakRow];
+  const relaxedPeakRow: KernelRow = { kernel: "i32x4.relaxed_dot_i8x16_i7x16_add_s", shape: "registers", impl: "peak", gops: 0, engine: "chromium" };
+  const rows: KernelRow[] = relaxed ? [peakRow, relaxedPeakRow] : [peakRow];
   const slice = maxTime / ROUNDS;
   for (const gemm of GEMM_CASES.filter((c) => shapes.includes(c.label))) {
     console.log(`gemm ${gemm.label}`);
@@ -30,9 +31,11 @@ async function benchmarkKernelsInPage({ maxTime, shapes }: BrowserKernelOptions)
       peak: () => timePeak(simd.kernels, slice),
       int8: () => timeQs8Gemm(simd, gemm, slice),
       relaxed: () => (relaxed ? timeQs8Gemm(relaxed, gemm, slice) : 0),
+      relaxedPeak: () => (relaxed ? timeRelaxedPeak(relaxed.kernels, slice) : 0),
       fp32: () => timeF32Gemm(simd, gemm, slice),
     });
     peakRow.gops = Math.max(peakRow.gops, best.peak);
+    relaxedPeakRow.gops = Math.max(relaxedPeakRow.gops, best.relaxedPeak);
     rows.push(row("int8-simd", best.int8));
     if (relaxed) rows.push(row("int8-relaxed", best.relaxed));
     rows.push(row("fp32-simd", best.fp32));
