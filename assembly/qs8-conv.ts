@@ -271,17 +271,23 @@ function gatherTaps(
 }
 
 /**
- * Convolution with few taps (groups == 1, K = kernelH * kernelW * inC <= 32).
- * input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC], `packed` from
- * packQs8Conv2d (kind "small"), scratch of 16 * ceil(K / 2) + 16 bytes: the int16 taps of a tile
- * of four output pixels (ceil(K / 2) pairs each) and slack for the block-wise gather. A last partial
- * tile repeats its last pixel and stores only the real ones.
+ * Convolution with few taps (groups == 1, K = kernelH * kernelW * inC <= 32), optionally fused with
+ * a max pool of poolH x poolW (stride the same, no padding, poolH * poolW <= 4) over its output.
+ * input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC] (convolution output
+ * size), or with the pool [batch, outH / poolH, outW / poolW, outC] (floor); `packed` from
+ * packQs8Conv2d (kind "small"), scratch of 16 * ceil(K / 2) + 16 bytes: the int16 taps of a tile of
+ * four output pixels (ceil(K / 2) pairs each) and slack for the block-wise gather.
+ * Without the pool a tile is four consecutive output pixels (a last partial tile repeats its last
+ * pixel and stores only the real ones). With it a tile is one pool window, and the window's
+ * accumulators are reduced by max before one requantization: requantization is monotone
+ * (non-decreasing) when no channel shifts left, which the host checks, so that is the max of the
+ * requantized outputs, with a quarter of the requantization work and no convolution output stored.
  */
 export function qs8_conv2d_small(
   input: usize, output: usize, packed: usize, scratch: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
-  padTop: i32, padLeft: i32,
+  padTop: i32, padLeft: i32, poolH: i32, poolW: i32,
   inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
 ): void {
   const K = kernelH * kernelW * inC;
@@ -291,68 +297,121 @@ export function qs8_conv2d_small(
   const zero = requantZeroPoint(outputZeroPoint);
   const lowest = requantBound(qmin, outputZeroPoint);
   const highest = requantBound(qmax, outputZeroPoint);
-  const row1 = scratch + rowBytes;
-  const row2 = row1 + rowBytes;
-  const row3 = row2 + rowBytes;
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
   const end = input + <usize>batch * imageBytes;
-  const pixels = batch * outH * outW;
-  const outStride = <usize>outC;
-  // The next pixel to gather, as (image, oy, ox).
-  let b = 0, oy = 0, ox = 0;
-  for (let p = 0; p < pixels; p += SMALL_TILE_PIXELS) {
-    const count = min(SMALL_TILE_PIXELS, pixels - p);
-    for (let r = 0; r < count; r++) {
-      const row = scratch + <usize>r * rowBytes;
-      gatherTaps(
-        row, input + <usize>b * imageBytes, oy * strideH - padTop, ox * strideW - padLeft, inH, inW, inC,
-        kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end,
-      );
-      // The odd last tap pairs with a zero weight; keep it finite and deterministic.
-      if (K & 1) store<i16>(row + (<usize>K << 1), 0);
-      if (++ox == outW) {
-        ox = 0;
-        if (++oy == outH) {
-          oy = 0;
+  const window = poolH * poolW;
+  const pooled = window > 1;
+  // The grid of output pixels: pooled pixels when pooled, else the convolution's own.
+  const gridH = outH / poolH;
+  const gridW = outW / poolW;
+  const pixels = batch * gridH * gridW;
+  const tilePixels = pooled ? 1 : SMALL_TILE_PIXELS;
+  // The next grid pixel, as (image, y, x).
+  let b = 0, y = 0, x = 0;
+  for (let p = 0; p < pixels; p += tilePixels) {
+    const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
+    const image = input + <usize>b * imageBytes;
+    if (pooled) {
+      // The window's pixels, row by row; then the next pooled pixel.
+      for (let i = 0, r = 0; i < poolH; i++) {
+        for (let j = 0; j < poolW; j++, r++) {
+          gatherSmallRow(scratch + <usize>r * rowBytes, image, (y * poolH + i) * strideH - padTop, (x * poolW + j) * strideW - padLeft, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end, K);
+        }
+      }
+      if (++x == gridW) {
+        x = 0;
+        if (++y == gridH) {
+          y = 0;
           b++;
+        }
+      }
+    } else {
+      for (let r = 0; r < count; r++) {
+        gatherSmallRow(scratch + <usize>r * rowBytes, input + <usize>b * imageBytes, y * strideH - padTop, x * strideW - padLeft, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end, K);
+        if (++x == gridW) {
+          x = 0;
+          if (++y == gridH) {
+            y = 0;
+            b++;
+          }
         }
       }
     }
     for (let r = count; r < SMALL_TILE_PIXELS; r++) memory.copy(scratch + <usize>r * rowBytes, scratch + <usize>(count - 1) * rowBytes, rowBytes);
-    const out = output + <usize>p * outStride;
-    let block = packed;
-    for (let c = 0; c < outC; c += 4) {
-      let acc0 = i32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-      let w = block + SMALL_HEADER;
-      for (let j: usize = 0; j < rowBytes; j += 4) {
-        const weights = v128.load(w);
-        w += SMALL_PAIR_BYTES;
-        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(scratch + j), weights));
-        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(row1 + j), weights));
-        acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load32_splat(row2 + j), weights));
-        acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load32_splat(row3 + j), weights));
-      }
+    smallTileChannels(scratch, rowBytes, packed, blockBytes, outC, output + <usize>p * <usize>outC, pooled ? 1 : count, pooled, zero, lowest, highest);
+  }
+}
+
+/** One output pixel's taps at `row` for qs8_conv2d_small (see gatherTaps), the odd last one paired with 0. */
+// @ts-ignore: decorator
+@inline
+function gatherSmallRow(
+  row: usize, image: usize, iy0: i32, ix0: i32, inH: i32, inW: i32, inC: i32,
+  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, end: usize, K: i32,
+): void {
+  gatherTaps(row, image, iy0, ix0, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end);
+  // The odd last tap pairs with a zero weight; keep it finite and deterministic.
+  if (K & 1) store<i16>(row + (<usize>K << 1), 0);
+}
+
+/**
+ * All output channels of one tile of qs8_conv2d_small: four pixels' taps (`rowBytes` apart at
+ * `scratch`) times each group of 4 channels' packed weights; stores `count` pixels (`outC` bytes
+ * apart at `out`), or with `pooled` one pixel, the requantized max over the four.
+ */
+// @ts-ignore: decorator
+@inline
+function smallTileChannels(
+  scratch: usize, rowBytes: usize, packed: usize, blockBytes: usize, outC: i32, out: usize, count: i32, pooled: bool,
+  zero: v128, lowest: v128, highest: v128,
+): void {
+  const row1 = scratch + rowBytes;
+  const row2 = row1 + rowBytes;
+  const row3 = row2 + rowBytes;
+  const outStride = <usize>outC;
+  let block = packed;
+  for (let c = 0; c < outC; c += 4) {
+    let acc0 = i32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    let w = block + SMALL_HEADER;
+    for (let j: usize = 0; j < rowBytes; j += 4) {
+      const weights = v128.load(w);
+      w += SMALL_PAIR_BYTES;
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(scratch + j), weights));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(row1 + j), weights));
+      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load32_splat(row2 + j), weights));
+      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load32_splat(row3 + j), weights));
+    }
+    let bytes: v128;
+    if (pooled) {
+      // The max of acc + init, the value requantization is non-decreasing in (the addition may wrap);
+      // requantizeAccumulators adds init back, exactly (mod 2^32).
+      const init = v128.load(block);
+      const x0 = i32x4.add(acc0, init), x1 = i32x4.add(acc1, init), x2 = i32x4.add(acc2, init), x3 = i32x4.add(acc3, init);
+      const top = i32x4.sub(i32x4.max_s(i32x4.max_s(x0, x1), i32x4.max_s(x2, x3)), init);
+      const y = requantizeAccumulators(top, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      bytes = narrowToBytes(y, y);
+    } else {
       const y0 = requantizeAccumulators(acc0, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
       const y1 = requantizeAccumulators(acc1, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
       const y2 = requantizeAccumulators(acc2, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
       const y3 = requantizeAccumulators(acc3, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
       // Bytes [pixel 0: 4 channels | pixel 1 | pixel 2 | pixel 3].
-      const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3));
-      const o = out + <usize>c;
-      if (c + 4 <= outC) {
-        v128.store32_lane(o, bytes, 0);
-        if (count > 1) v128.store32_lane(o + outStride, bytes, 1);
-        if (count > 2) v128.store32_lane(o + outStride * 2, bytes, 2);
-        if (count > 3) v128.store32_lane(o + outStride * 3, bytes, 3);
-      } else {
-        const channels = outC - c;
-        storeFewBytes(o, i32x4.extract_lane(bytes, 0), channels);
-        if (count > 1) storeFewBytes(o + outStride, i32x4.extract_lane(bytes, 1), channels);
-        if (count > 2) storeFewBytes(o + outStride * 2, i32x4.extract_lane(bytes, 2), channels);
-        if (count > 3) storeFewBytes(o + outStride * 3, i32x4.extract_lane(bytes, 3), channels);
-      }
-      block += blockBytes;
+      bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3));
     }
+    const o = out + <usize>c;
+    if (c + 4 <= outC) {
+      v128.store32_lane(o, bytes, 0);
+      if (count > 1) v128.store32_lane(o + outStride, bytes, 1);
+      if (count > 2) v128.store32_lane(o + outStride * 2, bytes, 2);
+      if (count > 3) v128.store32_lane(o + outStride * 3, bytes, 3);
+    } else {
+      const channels = outC - c;
+      storeFewBytes(o, i32x4.extract_lane(bytes, 0), channels);
+      if (count > 1) storeFewBytes(o + outStride, i32x4.extract_lane(bytes, 1), channels);
+      if (count > 2) storeFewBytes(o + outStride * 2, i32x4.extract_lane(bytes, 2), channels);
+      if (count > 3) storeFewBytes(o + outStride * 3, i32x4.extract_lane(bytes, 3), channels);
+    }
+    block += blockBytes;
   }
 }
 

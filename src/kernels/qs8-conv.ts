@@ -33,7 +33,7 @@ export interface Qs8Conv2dExports {
     input: Ptr, output: Ptr, packed: Ptr, scratch: Ptr,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kernelH: number, kernelW: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
-    padTop: number, padLeft: number,
+    padTop: number, padLeft: number, poolH: number, poolW: number,
     inputZeroPoint: number, outputZeroPoint: number, qmin: number, qmax: number,
   ): void;
   qs8_conv2d_depthwise(
@@ -84,8 +84,23 @@ export interface PackedQs8Conv2d {
   readonly qmax: number;
   /** The GEMM blocks' layout (plain or relaxed) for kind "gemm"; null for the other kinds. */
   readonly gemmLayout: Qs8GemmLayout | null;
+  /**
+   * No channel shifts left (or its multiplier is 0), so the requantization is non-decreasing in
+   * the accumulator (a left shift wraps like int32): max-pooling accumulators equals max-pooling
+   * outputs (qs8Conv2dMaxPool).
+   */
+  readonly monotone: boolean;
   readonly buffer: WasmBuffer;
 }
+
+/** A max pool fused into a convolution: window = stride, no padding, at most 4 pixels. */
+export interface FusedMaxPool {
+  readonly kernelH: number;
+  readonly kernelW: number;
+}
+
+/** The largest window of a fused max pool: the small kernel's tile of 4 pixels. */
+export const FUSED_POOL_MAX_PIXELS = 4;
 
 /** A packed weight buffer and, for the GEMM kind, its layout. */
 interface PackedWeights {
@@ -249,6 +264,7 @@ export function packQs8Conv2d(arena: WasmArena, params: Qs8Conv2dParams, options
     qmin: params.qmin,
     qmax: params.qmax,
     gemmLayout,
+    monotone: params.shift.every((shift, c) => shift <= 0 || params.multiplier[c] === 0),
     buffer,
   };
 }
@@ -311,7 +327,7 @@ export function qs8Conv2d(
   } else if (packed.kind === "small") {
     kernels.exports.qs8_conv2d_small(
       input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
-      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, inputZeroPoint, outputZeroPoint, qmin, qmax,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, 1, 1, inputZeroPoint, outputZeroPoint, qmin, qmax,
     );
   } else {
     kernels.exports.qs8_conv2d(
@@ -319,4 +335,58 @@ export function qs8Conv2d(
       kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, shape.groups, inputZeroPoint, outputZeroPoint, qmin, qmax, gemmLayoutOf(packed).relaxed, gemmLayoutOf(packed).weightOffset,
     );
   }
+}
+
+/** Whether qs8Conv2dMaxPool can run `pool` after weights packed as `packed`. */
+export function canFuseMaxPool(packed: PackedQs8Conv2d, pool: FusedMaxPool): boolean {
+  return packed.kind === "small" && packed.monotone && pool.kernelH * pool.kernelW <= FUSED_POOL_MAX_PIXELS;
+}
+
+/** The output height and width of the max pool over the convolution's output (floor). */
+export function fusedPoolOutputHW(shape: Conv2dShape, pool: FusedMaxPool): { outH: number; outW: number } {
+  const { outH, outW } = conv2dOutputHW(shape);
+  return { outH: Math.floor(outH / pool.kernelH), outW: Math.floor(outW / pool.kernelW) };
+}
+
+/**
+ * The convolution followed by a max pool of `pool` (stride = window, no padding, floor), in one
+ * pass: output [batch, pooledH, pooledW, outC], the convolution's output never stored. Requires
+ * canFuseMaxPool; scratch as for qs8Conv2d.
+ */
+export function qs8Conv2dMaxPool(
+  kernels: KernelInstance,
+  packed: PackedQs8Conv2d,
+  shape: Conv2dShape,
+  pool: FusedMaxPool,
+  input: WasmBuffer,
+  output: WasmBuffer,
+  scratch: WasmBuffer,
+): void {
+  const kernel = "qs8Conv2dMaxPool";
+  requireSameInstance(kernel, packed.kernels, kernels);
+  requirePositiveInteger(kernel, "pool.kernelH", pool.kernelH);
+  requirePositiveInteger(kernel, "pool.kernelW", pool.kernelW);
+  if (!canFuseMaxPool(packed, pool)) {
+    throw new ShapeError(
+      `${kernel}: needs weights packed for the small kernel with no left shift (got kind '${packed.kind}', ` +
+        `${packed.monotone ? "no" : "some"} left shifts) and a pool of at most ${FUSED_POOL_MAX_PIXELS} pixels (got ${pool.kernelH}x${pool.kernelW})`,
+    );
+  }
+  const scratchSize = qs8Conv2dScratchSize(packed, shape);
+  const { outH, outW } = conv2dOutputHW(shape);
+  const pooled = fusedPoolOutputHW(shape, pool);
+  if (pooled.outH < 1 || pooled.outW < 1) {
+    throw new ShapeError(`${kernel}: the ${pool.kernelH}x${pool.kernelW} pool does not fit the ${outH}x${outW} convolution output`);
+  }
+  const { batch, inH, inW, inC, outC } = shape;
+  requireBuffer(kernel, "input", input, "int8", batch * inH * inW * inC);
+  requireBuffer(kernel, "output", output, "int8", batch * pooled.outH * pooled.outW * outC);
+  requireBuffer(kernel, "scratch", scratch, "int8", scratchSize);
+  requireGemmBuffersDisjoint(kernel, output, scratch, input, packed.buffer);
+  const { kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = shape;
+  kernels.exports.qs8_conv2d_small(
+    input.ptr, output.ptr, packed.buffer.ptr, scratch.ptr, batch, inH, inW, inC, outH, outW, outC,
+    kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, pool.kernelH, pool.kernelW,
+    packed.inputZeroPoint, packed.outputZeroPoint, packed.qmin, packed.qmax,
+  );
 }

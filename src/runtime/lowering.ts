@@ -3,6 +3,7 @@
 // become integer steps that read and write int8 tensors directly, the way ONNX Runtime treats a
 // QDQ model; every other node runs in fp32, and the Q/DQ nodes left over become conversions.
 import { DTypeError, QuantizationError, ShapeError, UnsupportedError } from "../errors.js";
+import type { FusedMaxPool } from "../kernels/qs8-conv.js";
 import { int8Quant, isQOperator, lowerQOperator, symmetricInt8Weights } from "./qoperator-lowering.js";
 import { attrFloat, attrInt, consumers, opsetOf, producers, uniqueName, type Activation, type Graph, type Node, type TensorData, type Value } from "../graph/ir.js";
 
@@ -73,7 +74,12 @@ export interface DynamicWeights {
 
 export type LoweredStep =
   | ({ readonly op: "float"; readonly node: Node } & KeepsNhwc & ReadsNhwc)
-  | ({ readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights; readonly activation?: Activation } & ReadsNhwc)
+  | ({
+      readonly op: "qlinear"; readonly node: Node; readonly input: string; readonly output: string; readonly weights: QuantizedWeights;
+      readonly activation?: Activation;
+      /** A max pool over a Conv's output, fused in (conv-pool-fusion.ts): `output` is the pool's. */
+      readonly pool?: FusedMaxPool;
+    } & ReadsNhwc)
   | ({ readonly op: "qpassthrough"; readonly node: Node; readonly input: string; readonly output: string } & KeepsNhwc)
   /** Elementwise Add/Mul of int8 values; the second operand may be constant codes (then `inputs` holds the first only). */
   | { readonly op: "qadd"; readonly node: Node; readonly inputs: readonly string[]; readonly output: string; readonly activation?: Activation; readonly constantB?: ConstantCodes }

@@ -8,6 +8,7 @@ import { WasmArena } from "../kernels/arena.js";
 import { instantiateKernels, selectKernelBuild, type KernelBuild, type KernelInstance } from "../kernels/module.js";
 import { readOnnxModel } from "../onnx/reader.js";
 import { lowerGraph, type LoweredGraph } from "./lowering.js";
+import { fuseConvMaxPool } from "./conv-pool-fusion.js";
 import { prepareStep } from "./ops/index.js";
 import type { PreparedOp } from "./ops/types.js";
 import type { RequantizationMode } from "./ops/onnx-requantization.js";
@@ -91,12 +92,14 @@ export class InferenceSession {
     const optimised = inferShapes(
       optimizeGraph(graph, { level: options.graphOptimizationLevel ?? "all", skip: [...(options.skipPasses ?? [])] }),
     );
-    const lowered = lowerGraph(optimised);
+    const requantization = options.requantization ?? "fixed-point";
+    // ONNX Runtime's float requantization is not fused with pooling (conv-pool-fusion.ts).
+    const lowered = requantization === "fixed-point" ? fuseConvMaxPool(lowerGraph(optimised), optimised) : lowerGraph(optimised);
     const build = !options.kernelBuild || options.kernelBuild === "auto" ? await selectKernelBuild() : options.kernelBuild;
     const kernels = await instantiateKernels(build);
     const arena = new WasmArena(kernels);
     const ctx = {
-      requantization: options.requantization ?? "fixed-point",
+      requantization,
       kernels,
       arena,
       graph: optimised,

@@ -2,10 +2,12 @@ import { describe, expect, beforeAll } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import type { WasmArena } from "../../src/kernels/arena.js";
 import {
-  defaultQs8Conv2dKind, packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize, type Qs8Conv2dKind, type Qs8Conv2dParams,
+  defaultQs8Conv2dKind, fusedPoolOutputHW, packQs8Conv2d, qs8Conv2d, qs8Conv2dMaxPool, qs8Conv2dScratchSize,
+  type FusedMaxPool, type Qs8Conv2dKind, type Qs8Conv2dParams,
 } from "../../src/kernels/qs8-conv.js";
 import { conv2dOutputHW, type Conv2dShape } from "../../src/kernels/shapes.js";
 import { referenceQs8Conv2d } from "../../src/reference/qs8-conv.js";
+import { referenceQs8MaxPool2d } from "../../src/reference/qs8-pool.js";
 import { ShapeError } from "../../src/errors.js";
 import { freshArena } from "../helpers/wasm.js";
 import {
@@ -169,6 +171,88 @@ describe("qs8Conv2d few-taps path (groups 1, K <= 32) matches the reference bit 
     checkConv(shape, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax" }), "small");
     checkConv(shape, style({ seed: 6, inputZeroPoint: 127, outputZeroPoint: -128, clamp: "relu", multiplierKind: "mixed" }), "small");
     checkConv(shape, style({ seed: 7, clamp: "relu6", multiplierKind: "tiny", bias: "extreme", data: "extreme" }), "small");
+  });
+});
+
+/** Packs for the small kernel, runs qs8Conv2dMaxPool between guard bytes and compares with the reference conv then max pool. */
+function checkConvMaxPool(shape: Conv2dShape, pool: FusedMaxPool, quant: QuantStyle): void {
+  const params = convParams(shape, quant);
+  const input = int8Data(shape.batch * shape.inH * shape.inW * shape.inC, quant.seed + 2, quant.data);
+  const conv = conv2dOutputHW(shape);
+  const pooled = fusedPoolOutputHW(shape, pool);
+  const mark = arena.mark();
+  try {
+    const packed = packQs8Conv2d(arena, params, { kind: "small" });
+    const inputBuffer = int8Buffer(arena, input);
+    const output = guardedInt8(arena, shape.batch * pooled.outH * pooled.outW * shape.outC);
+    const scratch = guardedInt8(arena, qs8Conv2dScratchSize(packed, shape));
+    qs8Conv2dMaxPool(arena.kernels, packed, shape, pool, inputBuffer, output.buffer, scratch.buffer);
+    const expected = referenceQs8MaxPool2d(referenceQs8Conv2d(input, shape, params), {
+      batch: shape.batch, inH: conv.outH, inW: conv.outW, channels: shape.outC, kernelH: pool.kernelH, kernelW: pool.kernelW,
+      strideH: pool.kernelH, strideW: pool.kernelW, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0,
+      outH: pooled.outH, outW: pooled.outW,
+    });
+    const mismatch = firstDifference(readInt8(arena, output.buffer), expected);
+    expect(mismatch, `first mismatch at NHWC offset ${mismatch}`).toBe(-1);
+    expect(output.guardsIntact(), "bytes around the output").toBe(true);
+    expect(scratch.guardsIntact(), "bytes around the scratch").toBe(true);
+  } finally {
+    arena.release(mark);
+  }
+}
+
+describe("qs8Conv2dMaxPool (few-taps convolution with a fused max pool) equals the convolution then the pool", () => {
+  const poolArb = fc.constantFrom<FusedMaxPool>(
+    { kernelH: 2, kernelW: 2 }, { kernelH: 2, kernelW: 2 }, { kernelH: 1, kernelW: 2 }, { kernelH: 2, kernelW: 1 },
+    { kernelH: 1, kernelW: 3 }, { kernelH: 3, kernelW: 1 }, { kernelH: 1, kernelW: 4 }, { kernelH: 4, kernelW: 1 },
+  );
+  const caseArb = fc.tuple(convGeometryArb(4), poolArb).chain(([geometry, pool]) => {
+    const maxInC = Math.floor(32 / (geometry.kernelH * geometry.kernelW));
+    // Inputs large enough for one pooled pixel at least.
+    const grow = (extent: number, stride: number, window: number) => extent + stride * (window - 1);
+    return fc.record({ inC: fc.integer({ min: 1, max: Math.max(1, maxInC) }), outC: fc.integer({ min: 1, max: 20 }) }).map(({ inC, outC }) => ({
+      shape: { ...geometry, inH: grow(geometry.inH, geometry.strideH, pool.kernelH), inW: grow(geometry.inW, geometry.strideW, pool.kernelW), inC, outC, groups: 1 },
+      pool,
+    }));
+  });
+  // Left shifts would make the requantization wrap (not monotone): those weights are rejected (below).
+  const monotoneQuantArb = quantStyleArb.filter((q) => q.multiplierKind !== "leftShift" && q.multiplierKind !== "mixed");
+  test.prop([caseArb, monotoneQuantArb], { numRuns: 500 })("on random shapes, pools and parameters", ({ shape, pool }, quant) => {
+    checkConvMaxPool(shape, pool, quant);
+  });
+
+  const valid = { padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 };
+  test.each([
+    { name: "Fashion-MNIST: 1 -> 12, 3x3, no padding, 28x28 (26x26 -> 13x13)", shape: conv({ inC: 1, outC: 12, inH: 28, inW: 28, ...valid }) },
+    { name: "odd convolution output (5x5 -> 2x2, the last row and column unused), batch 2", shape: conv({ batch: 2, inC: 2, outC: 7, inH: 7, inW: 7, ...valid }) },
+    { name: "one output channel, padding 1", shape: conv({ inC: 1, outC: 1, inH: 4, inW: 6 }) },
+  ])("$name, 2x2 pool", ({ shape }) => {
+    const pool = { kernelH: 2, kernelW: 2 };
+    checkConvMaxPool(shape, pool, style({ seed: shape.outC }));
+    checkConvMaxPool(shape, pool, style({ seed: 5, inputZeroPoint: -128, outputZeroPoint: 127, multiplierKind: "nearMax", clamp: "relu" }));
+    checkConvMaxPool(shape, pool, style({ seed: 7, clamp: "relu6", multiplierKind: "tiny", bias: "extreme", data: "extreme" }));
+  });
+
+  test("rejects what it cannot fuse: left shifts, other kernels, windows over 4 pixels, pools larger than the output", () => {
+    const shape = conv({ inC: 1, outC: 4, inH: 6, inW: 6 });
+    const mark = arena.mark();
+    try {
+      const buffers = (packed: ReturnType<typeof packQs8Conv2d>) =>
+        [arena.alloc("int8", 36), arena.alloc("int8", 4 * 36), arena.alloc("int8", qs8Conv2dScratchSize(packed, shape))] as const;
+      const leftShift = packQs8Conv2d(arena, convParams(shape, style({ multiplierKind: "leftShift" })), { kind: "small" });
+      expect(leftShift.monotone).toBe(false);
+      const [i1, o1, s1] = buffers(leftShift);
+      expect(() => qs8Conv2dMaxPool(arena.kernels, leftShift, shape, { kernelH: 2, kernelW: 2 }, i1, o1, s1)).toThrow(/left shift/);
+      const gemm = packQs8Conv2d(arena, convParams(shape, style()), { kind: "gemm" });
+      const [i2, o2, s2] = buffers(gemm);
+      expect(() => qs8Conv2dMaxPool(arena.kernels, gemm, shape, { kernelH: 2, kernelW: 2 }, i2, o2, s2)).toThrow(/kind 'gemm'/);
+      const small = packQs8Conv2d(arena, convParams(shape, style()), { kind: "small" });
+      const [i3, o3, s3] = buffers(small);
+      expect(() => qs8Conv2dMaxPool(arena.kernels, small, shape, { kernelH: 3, kernelW: 2 }, i3, o3, s3)).toThrow(/at most 4 pixels/);
+      expect(() => qs8Conv2dMaxPool(arena.kernels, small, shape, { kernelH: 1, kernelW: 7 }, i3, o3, s3)).toThrow(ShapeError);
+    } finally {
+      arena.release(mark);
+    }
   });
 });
 

@@ -127,7 +127,7 @@ describe("the relaxed build's GEMM loops use the relaxed dot product with accumu
   });
 
   test("the simd build has no relaxed instruction", () => {
-    expect(readFileSync(WAT_PATH, "utf8").includes("relaxed")).toBe(false);
+    expect(readFileSync(WAT_PATH, "utf8").match(/\b[if]\d+x\d+\.relaxed_\w+/g)).toBeNull();
   });
 
   const rows = RELAXED_KERNELS.map((row) => ({ ...row, listed: row.instructions.join(", ") }));

@@ -3,8 +3,12 @@ import { ShapeError, UnsupportedError } from "../../errors.js";
 import { attrInt, type Node } from "../../graph/ir.js";
 import { readSpatialAttributes, resolveSpatial } from "../../graph/spatial.js";
 import { f32Conv2d, f32Conv2dScratchSize, packF32Conv2d } from "../../kernels/f32-conv.js";
-import { packQs8Conv2d, qs8Conv2d, qs8Conv2dScratchSize } from "../../kernels/qs8-conv.js";
-import type { Conv2dShape } from "../../kernels/shapes.js";
+import {
+  canFuseMaxPool, fusedPoolOutputHW, packQs8Conv2d, qs8Conv2d, qs8Conv2dMaxPool, qs8Conv2dScratchSize,
+  type FusedMaxPool, type PackedQs8Conv2d,
+} from "../../kernels/qs8-conv.js";
+import { qs8MaxPool2d } from "../../kernels/qs8-pool.js";
+import { conv2dOutputHW, type Conv2dShape, type Pool2dShape } from "../../kernels/shapes.js";
 import type { LoweredStep } from "../lowering.js";
 import { prepareOnnxConv } from "./onnx-linear.js";
 import { activationClamp, int8Requantization } from "./quant-params.js";
@@ -64,6 +68,7 @@ function prepareInt8Conv(ctx: Parameters<OpFactory>[0], step: Extract<LoweredSte
     groups: attrInt(node, "group", 1), bias: weights.bias, inputZeroPoint: values.input.zeroPoint, ...requant,
   });
   const shapeOf = (b: BindContext) => conv2dShape(node, b.input(0).dims, dims);
+  if (step.pool) return withMaxPool(packed, step.pool, shapeOf);
   return {
     kernel: { depthwise: "qs8_conv2d_depthwise", small: "qs8_conv2d_small", gemm: "qs8_conv2d" }[packed.kind],
     scratchBytes: (b) => qs8Conv2dScratchSize(packed, shapeOf(b)),
@@ -74,6 +79,57 @@ function prepareInt8Conv(ctx: Parameters<OpFactory>[0], step: Extract<LoweredSte
       return () => qs8Conv2d(b.kernels, packed, shape, input, output, scratchBuf);
     },
   };
+}
+
+/**
+ * The convolution and the max pool fused into it (conv-pool-fusion.ts): one pass when the packed
+ * weights allow it (canFuseMaxPool), else the convolution into scratch and qs8MaxPool2d from there.
+ */
+function withMaxPool(packed: PackedQs8Conv2d, pool: FusedMaxPool, shapeOf: (b: BindContext) => Conv2dShape): PreparedOp {
+  const convScratch = (b: BindContext) => qs8Conv2dScratchSize(packed, shapeOf(b));
+  if (canFuseMaxPool(packed, pool)) {
+    return {
+      kernel: "qs8_conv2d_small+maxpool",
+      scratchBytes: convScratch,
+      bind(b, scratch) {
+        const shape = shapeOf(b);
+        const [input, output] = [b.input(0).buffer, b.output(0).buffer];
+        const scratchBuf = scratchBuffer(scratch, "int8", convScratch(b));
+        return () => qs8Conv2dMaxPool(b.kernels, packed, shape, pool, input, output, scratchBuf);
+      },
+    };
+  }
+  const convBytes = (b: BindContext) => {
+    const shape = shapeOf(b);
+    const { outH, outW } = conv2dOutputHW(shape);
+    return shape.batch * outH * outW * shape.outC;
+  };
+  return {
+    kernel: `${packed.kind === "small" ? "qs8_conv2d_small" : "qs8_conv2d"}, qs8_maxpool2d`,
+    scratchBytes: (b) => alignScratch(convBytes(b)) + convScratch(b),
+    bind(b, scratch) {
+      const shape = shapeOf(b);
+      const { outH, outW } = conv2dOutputHW(shape);
+      const [input, output] = [b.input(0).buffer, b.output(0).buffer];
+      const convOutput = scratchBuffer(scratch, "int8", convBytes(b));
+      const scratchBuf = scratchBuffer(scratch + alignScratch(convBytes(b)), "int8", convScratch(b));
+      const pooled = fusedPoolOutputHW(shape, pool);
+      const poolShape: Pool2dShape = {
+        batch: shape.batch, channels: shape.outC, inH: outH, inW: outW, kernelH: pool.kernelH, kernelW: pool.kernelW,
+        strideH: pool.kernelH, strideW: pool.kernelW, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0,
+        outH: pooled.outH, outW: pooled.outW,
+      };
+      return () => {
+        qs8Conv2d(b.kernels, packed, shape, input, convOutput, scratchBuf);
+        qs8MaxPool2d(b.kernels, convOutput, poolShape, { qmin: -128, qmax: 127 }, output);
+      };
+    },
+  };
+}
+
+/** Scratch offsets kept 16-byte aligned. */
+function alignScratch(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
 }
 
 export interface BindQuant {
