@@ -84,8 +84,8 @@ function readIdxImages(path: string, count: number): { pixels: Float32Array; dim
   return { pixels: Float32Array.from(bytes.subarray(16, 16 + n * rows * cols), (p) => p / 255), dims: [n, 1, rows, cols] };
 }
 
-/** A few training images when they fit the model's input, random images otherwise. */
-function calibrationFeeds(inputName: string, sampleDims: readonly number[]): { feeds: CalibrationFeeds[]; source: string } {
+/** A few training images when they fit the model's input, random images otherwise (also bench/ours-vs-tfjs.ts). */
+export function calibrationFeeds(inputName: string, sampleDims: readonly number[]): { feeds: CalibrationFeeds[]; source: string } {
   const images = existsSync(CALIBRATION_IMAGES) ? readIdxImages(CALIBRATION_IMAGES, CALIBRATION_COUNT) : undefined;
   const fits = images !== undefined && images.dims.slice(1).join() === sampleDims.join();
   const pool = fits ? images : { pixels: randomBatch(CALIBRATION_COUNT, sampleDims, 1000).data, dims: [CALIBRATION_COUNT, ...sampleDims] };
