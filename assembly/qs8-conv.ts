@@ -310,8 +310,8 @@ export function qs8_conv2d_small(
   let b = 0, y = 0, x = 0;
   for (let p = 0; p < pixels; p += tilePixels) {
     const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
-    const image = input + <usize>b * imageBytes;
     if (pooled) {
+      const image = input + <usize>b * imageBytes;
       // The window's pixels, row by row; then the next pooled pixel.
       for (let i = 0, r = 0; i < poolH; i++) {
         for (let j = 0; j < poolW; j++, r++) {

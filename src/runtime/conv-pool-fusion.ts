@@ -9,7 +9,7 @@
 import { attrInt, type Graph, type Node } from "../graph/ir.js";
 import { readSpatialAttributes } from "../graph/spatial.js";
 import { FUSED_POOL_MAX_PIXELS, SMALL_CONV_MAX_TAPS, type FusedMaxPool } from "../kernels/qs8-conv.js";
-import { stepInputs, type LoweredGraph, type LoweredStep } from "./lowering.js";
+import { readersOf, type LoweredGraph, type LoweredStep } from "./lowering.js";
 
 type ConvStep = Extract<LoweredStep, { op: "qlinear" }>;
 
@@ -32,8 +32,7 @@ function isSmallConv(step: LoweredStep): step is ConvStep {
 
 /** The lowered graph with each fusable Conv + MaxPool pair of int8 steps replaced by one Conv step. */
 export function fuseConvMaxPool(lowered: LoweredGraph, graph: Graph): LoweredGraph {
-  const readers = new Map<string, LoweredStep[]>();
-  for (const step of lowered.steps) for (const name of stepInputs(step)) readers.set(name, [...(readers.get(name) ?? []), step]);
+  const readers = readersOf(lowered.steps);
   const fusedInto = new Map<LoweredStep, ConvStep>();
   const removed = new Set<LoweredStep>();
   for (const step of lowered.steps) {

@@ -561,8 +561,7 @@ export function lowerGraph(graph: Graph): LoweredGraph {
  * columns are permuted instead (once, at load) and the Flatten copies our NHWC data as it is.
  */
 function flattenInNhwcOrder(steps: LoweredStep[], graph: Graph): LoweredStep[] {
-  const readers = new Map<string, LoweredStep[]>();
-  for (const step of steps) for (const name of stepInputs(step)) readers.set(name, [...(readers.get(name) ?? []), step]);
+  const readers = readersOf(steps);
   const changed = new Map<LoweredStep, LoweredStep>();
   for (const step of steps) {
     if (step.node.opType !== "Flatten" || (step.op !== "float" && step.op !== "qpassthrough")) continue;
@@ -611,6 +610,13 @@ function completeValues(
     for (const name of stepOutputs(step)) ensureFloat(name);
   }
   return all;
+}
+
+/** For each value, the steps that read it. */
+export function readersOf(steps: readonly LoweredStep[]): Map<string, LoweredStep[]> {
+  const readers = new Map<string, LoweredStep[]>();
+  for (const step of steps) for (const name of stepInputs(step)) readers.set(name, [...(readers.get(name) ?? []), step]);
+  return readers;
 }
 
 export function stepInputs(step: LoweredStep): readonly string[] {

@@ -138,7 +138,11 @@ export interface BindQuant {
 }
 
 export const prepareConv: OpFactory = (ctx, step) => {
-  if (step.op === "qlinear" && ctx.requantization === "onnx") return prepareOnnxConv(ctx, step, quantOfStep(ctx, step));
+  if (step.op === "qlinear" && ctx.requantization === "onnx") {
+    // The session fuses pools only under the fixed-point requantization (conv-pool-fusion.ts).
+    if (step.pool) throw new UnsupportedError("a fused max pool needs the fixed-point requantization", { node: step.node.name });
+    return prepareOnnxConv(ctx, step, quantOfStep(ctx, step));
+  }
   if (step.op === "qlinear") return prepareInt8Conv(ctx, step, quantOfStep(ctx, step));
   return prepareFloatConv(ctx, step.node);
 };
