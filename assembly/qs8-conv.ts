@@ -26,7 +26,7 @@
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
 import {
   QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
-  requantBound, requantZeroPoint, requantizeAccumulators, widenRow,
+  qs8_gemm_4x2_interleaved, requantBound, requantZeroPoint, requantizeAccumulators, widenRow,
 } from "./qs8-microkernel";
 import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
@@ -167,6 +167,13 @@ export function qs8_conv2d(
     return;
   }
   const inCPerGroup = inC / groups;
+  if (!relaxed && (inCPerGroup & 7) == 0) {
+    convFromWidenedImages(
+      input, output, packed, scratch, batch, inH, inW, inC, outH, outW, outC,
+      kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, groups, inputZeroPoint, outputZeroPoint, qmin, qmax,
+    );
+    return;
+  }
   const outCPerGroup = outC / groups;
   const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, relaxed);
   const rows = gemmRowsStart(scratch, relaxed);
@@ -198,6 +205,113 @@ export function qs8_conv2d(
       if (count == QS8_TILE_ROWS) qs8_gemm_4x2(rows, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax, relaxed);
       else qs8_gemm_1x2(rows, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, relaxed);
       p += count;
+    }
+  }
+}
+
+/**
+ * Widens one int8 image [inH, inW, inC] into `padded`, int16 [paddedH, paddedW, inC] whose (0, 0)
+ * is input position (-padTop, -padLeft): positions outside the image hold Z_x.
+ */
+function widenPaddedImage(
+  image: usize, padded: usize, inH: i32, inW: i32, inC: i32, paddedH: i32, paddedW: i32,
+  padTop: i32, padLeft: i32, inputZeroPoint: i32,
+): void {
+  const left = min(padLeft, paddedW);
+  const inside = max(0, min(inW, paddedW - padLeft));
+  const right = paddedW - left - inside;
+  const lineValues = paddedW * inC;
+  let d = padded;
+  for (let py = 0; py < paddedH; py++, d += <usize>lineValues << 1) {
+    const iy = py - padTop;
+    if (iy < 0 || iy >= inH) {
+      fillRow(d, lineValues, inputZeroPoint);
+      continue;
+    }
+    fillRow(d, left * inC, inputZeroPoint);
+    widenRow(image + <usize>iy * <usize>inW * <usize>inC, inside * inC, d + (<usize>(left * inC) << 1), inside * inC);
+    fillRow(d + (<usize>((left + inside) * inC) << 1), right * inC, inputZeroPoint);
+  }
+}
+
+/**
+ * Copies the K = kernelH * kernelW * tapValues int16 taps of one output pixel, whose receptive
+ * field starts at `src` in a widened padded image, as groups of 8 values `step` bytes apart at dst
+ * (16: one GEMM row; 64: one row of an interleaved tile). tapValues is a multiple of 8, so every
+ * tap is whole groups; the taps of a kernel row are one run when `contiguous`.
+ */
+// @ts-ignore: decorator
+@inline
+function copyWidenedTaps(
+  dst: usize, step: usize, src: usize, kernelH: i32, kernelW: i32, rowStep: usize, tapStep: usize,
+  tapGroups: i32, contiguous: bool,
+): void {
+  const runs = contiguous ? 1 : kernelW;
+  const runGroups = contiguous ? kernelW * tapGroups : tapGroups;
+  let d = dst;
+  for (let ky = 0; ky < kernelH; ky++) {
+    for (let run = 0; run < runs; run++) {
+      let s = src + <usize>ky * rowStep + <usize>run * tapStep;
+      for (let j = 0; j < runGroups; j++, s += 16, d += step) v128.store(d, v128.load(s));
+    }
+  }
+}
+
+/**
+ * qs8_conv2d on the plain layout when inC / groups is a multiple of 8. Each image is first widened
+ * to int16 inside its padding (Z_x) in the scratch, once for all groups; then every tap of an
+ * output pixel is whole groups of 8 GEMM values, copied straight into the interleaved tile that
+ * the 4x2 micro-kernel reads: no per-pixel border tests and no second copy. Pixels are tiled per
+ * image; an image's last (pixels % 4) go one at a time. Scratch: 8 GEMM rows (the tile at
+ * 4 rows in), then paddedH * paddedW * inC int16.
+ */
+function convFromWidenedImages(
+  input: usize, output: usize, packed: usize, scratch: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kernelH: i32, kernelW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32, groups: i32,
+  inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  const inCPerGroup = inC / groups;
+  const outCPerGroup = outC / groups;
+  const rowBytes = gemmRowBytes(kernelH * kernelW * inCPerGroup, 0);
+  const tile = scratch + (rowBytes << 2);
+  const padded = scratch + (rowBytes << 3);
+  const paddedH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1;
+  const paddedW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1;
+  const pixelBytes = <usize>inC << 1;
+  const lineBytes = <usize>paddedW * pixelBytes;
+  const rowStep = <usize>dilationH * lineBytes;
+  const tapStep = <usize>dilationW * pixelBytes;
+  const tapGroups = inCPerGroup >> 3;
+  const contiguous = groups == 1 && dilationW == 1;
+  const groupBytes = <usize>((outCPerGroup + 1) >> 1) * (QS8_PAIR_HEADER + blockWeightBytes(rowBytes));
+  const imageBytes = <usize>inH * <usize>inW * <usize>inC;
+  const pixels = outH * outW;
+  for (let b = 0; b < batch; b++) {
+    widenPaddedImage(input + <usize>b * imageBytes, padded, inH, inW, inC, paddedH, paddedW, padTop, padLeft, inputZeroPoint);
+    const imageOut = output + <usize>b * <usize>pixels * <usize>outC;
+    for (let g = 0; g < groups; g++) {
+      const blocks = packed + <usize>g * groupBytes;
+      const groupImage = padded + (<usize>(g * inCPerGroup) << 1);
+      const out = imageOut + <usize>(g * outCPerGroup);
+      let oy = 0, ox = 0;
+      for (let p = 0; p < pixels; ) {
+        const count = pixels - p >= QS8_TILE_ROWS ? QS8_TILE_ROWS : 1;
+        for (let r = 0; r < count; r++) {
+          const src = groupImage + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
+          if (count == QS8_TILE_ROWS) copyWidenedTaps(tile + (<usize>r << 4), 64, src, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
+          else copyWidenedTaps(scratch, 16, src, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
+          if (++ox == outW) {
+            ox = 0;
+            oy++;
+          }
+        }
+        const o = out + <usize>p * <usize>outC;
+        if (count == QS8_TILE_ROWS) qs8_gemm_4x2_interleaved(scratch, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax);
+        else qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, 0);
+        p += count;
+      }
     }
   }
 }

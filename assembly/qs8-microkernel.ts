@@ -381,11 +381,32 @@ export function qs8_gemm_4x2(
   rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
   zeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32,
 ): void {
+  if (!relaxed) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
+  tileOutputs4x2(rows, rowBytes, blocks, channels, out, outStride, zeroPoint, qmin, qmax, relaxed);
+}
+
+/**
+ * qs8_gemm_4x2 on widened rows that a gather already wrote interleaved (as interleaveTileRows
+ * lays them out) at rows + 4 * rowBytes; the four bytes rows before are not read.
+ */
+export function qs8_gemm_4x2_interleaved(
+  rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
+  zeroPoint: i32, qmin: i32, qmax: i32,
+): void {
+  tileOutputs4x2(rows, rowBytes, blocks, channels, out, outStride, zeroPoint, qmin, qmax, 0);
+}
+
+/** The channel loop of qs8_gemm_4x2 once the rows are in the layout's tile form. */
+// @ts-ignore: decorator
+@inline
+function tileOutputs4x2(
+  rows: usize, rowBytes: usize, blocks: usize, channels: i32, out: usize, outStride: usize,
+  zeroPoint: i32, qmin: i32, qmax: i32, relaxed: i32,
+): void {
   const zero = requantZeroPoint(zeroPoint);
   const lowest = requantBound(qmin, zeroPoint);
   const highest = requantBound(qmax, zeroPoint);
   const blockBytes = QS8_PAIR_HEADER + blockWeightBytes(rowBytes);
-  if (!relaxed) interleaveTileRows(rows, rowBytes, rows + (rowBytes << 2));
   let block = blocks;
   for (let c = 0; c < channels; c += 2) {
     const top = requantizeAccumulators(tileSums4x2(rows, rowBytes, block + QS8_PAIR_HEADER, relaxed), block, PAIR_FIELD_STRIDE, zero, lowest, highest);

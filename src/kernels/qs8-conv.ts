@@ -296,7 +296,24 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   // Four pixels' int16 tap pairs, and slack for the gather's 8-value blocks.
   if (packed.kind === "small") return TILE_ROWS * 4 * Math.ceil((taps * packed.inCPerGroup) / 2) + 16;
   const { outH, outW } = conv2dOutputHW(shape);
-  return qs8GemmTileBytes("qs8Conv2dScratchSize", gemmLayoutOf(packed), shape.batch * outH * outW);
+  const layout = gemmLayoutOf(packed);
+  if (!convWidensImages(packed, shape)) return qs8GemmTileBytes("qs8Conv2dScratchSize", layout, shape.batch * outH * outW);
+  // Eight widened GEMM rows (a tile and its interleaved copy), then one widened padded image.
+  const paddedH = (outH - 1) * shape.strideH + (shape.kernelH - 1) * shape.dilationH + 1;
+  const paddedW = (outW - 1) * shape.strideW + (shape.kernelW - 1) * shape.dilationW + 1;
+  return 2 * TILE_ROWS * 2 * layout.kPadded + 2 * paddedH * paddedW * shape.inC;
+}
+
+/**
+ * Whether qs8_conv2d widens each padded image first (assembly/qs8-conv.ts convFromWidenedImages):
+ * plain layout, inC / groups a multiple of 8, and not a pointwise convolution run as one GEMM.
+ */
+function convWidensImages(packed: PackedQs8Conv2d, shape: Conv2dShape): boolean {
+  const pointwise =
+    shape.kernelH === 1 && shape.kernelW === 1 && shape.strideH === 1 && shape.strideW === 1 &&
+    shape.padTop === 0 && shape.padLeft === 0 && shape.groups === 1 && conv2dOutputHW(shape).outH === shape.inH &&
+    conv2dOutputHW(shape).outW === shape.inW;
+  return gemmLayoutOf(packed).relaxed === 0 && packed.inCPerGroup % 8 === 0 && !pointwise;
 }
 
 /** NHWC int8 convolution: input [batch, inH, inW, inC], output [batch, outH, outW, outC]. */

@@ -80,6 +80,8 @@ describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for b
   const channelsArb = fc.oneof(
     fc.record({ groups: fc.constant(1), inCPerGroup: fc.integer({ min: 1, max: 12 }), outCPerGroup: fc.integer({ min: 1, max: 9 }) }),
     fc.record({ groups: fc.integer({ min: 2, max: 4 }), inCPerGroup: fc.integer({ min: 2, max: 5 }), outCPerGroup: fc.integer({ min: 1, max: 5 }) }),
+    // Multiples of 8 per group: each image widened inside its padding first, taps copied whole.
+    fc.record({ groups: fc.integer({ min: 1, max: 3 }), inCPerGroup: fc.constantFrom(8, 16, 24), outCPerGroup: fc.integer({ min: 1, max: 7 }) }),
   );
   test.prop([convGeometryArb(4), channelsArb, quantStyleArb], { numRuns: 1000 })(
     "on random shapes, groups and parameters",
@@ -105,6 +107,10 @@ describe("qs8Conv2d (im2col + GEMM micro-kernel) matches the reference bit for b
     { name: "batch 3", shape: conv({ batch: 3, inH: 4, inW: 4 }) },
     { name: "K = 16 exactly (no K tail)", shape: conv({ inC: 4, kernelH: 2, kernelW: 2, outC: 6 }) },
     { name: "larger: 16 -> 24 channels, 3x3, 12x12", shape: conv({ inC: 16, outC: 24, inH: 12, inW: 12 }) },
+    { name: "8 channels per group, groups 2, 5x7 output (pixels % 4 = 3), batch 2", shape: conv({ batch: 2, inC: 16, outC: 6, groups: 2, inH: 5, inW: 7 }) },
+    { name: "16 channels, padding larger than the kernel", shape: conv({ inC: 16, outC: 5, kernelH: 2, kernelW: 2, padTop: 5, padLeft: 4, padBottom: 3, padRight: 6 }) },
+    { name: "16 channels, stride 2, dilation 2, no padding", shape: conv({ inC: 16, outC: 3, strideH: 2, strideW: 2, dilationH: 2, dilationW: 2, inH: 9, inW: 8, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
+    { name: "8 channels, 1x1 output", shape: conv({ inC: 8, outC: 2, inH: 3, inW: 3, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }) },
   ])("$name", ({ shape }) => {
     checkConv(shape, style({ seed: 3, weights: { bits: 6, shifted: false } }), "gemm");
     checkConv(shape, style({ seed: 4, weights: { bits: 7, shifted: true }, inputZeroPoint: -128 }), "gemm");
