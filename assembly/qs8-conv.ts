@@ -236,15 +236,13 @@ function widenPaddedImage(
 
 /**
  * Copies the K = kernelH * kernelW * tapValues int16 taps of one output pixel, whose receptive
- * field starts at `src` in a widened padded image, as groups of 8 values `step` bytes apart at dst
- * (16: one GEMM row; 64: one row of an interleaved tile). tapValues is a multiple of 8, so every
- * tap is whole groups; the taps of a kernel row are one run when `contiguous`.
+ * field starts at `src` in a widened padded image, to dst as one GEMM row. tapValues is a multiple
+ * of 8, so every tap is whole groups of 8; the taps of a kernel row are one run when `contiguous`.
  */
 // @ts-ignore: decorator
 @inline
-function copyWidenedTaps(
-  dst: usize, step: usize, src: usize, kernelH: i32, kernelW: i32, rowStep: usize, tapStep: usize,
-  tapGroups: i32, contiguous: bool,
+function copyRowTaps(
+  dst: usize, src: usize, kernelH: i32, kernelW: i32, rowStep: usize, tapStep: usize, tapGroups: i32, contiguous: bool,
 ): void {
   const runs = contiguous ? 1 : kernelW;
   const runGroups = contiguous ? kernelW * tapGroups : tapGroups;
@@ -252,7 +250,33 @@ function copyWidenedTaps(
   for (let ky = 0; ky < kernelH; ky++) {
     for (let run = 0; run < runs; run++) {
       let s = src + <usize>ky * rowStep + <usize>run * tapStep;
-      for (let j = 0; j < runGroups; j++, s += 16, d += step) v128.store(d, v128.load(s));
+      for (let j = 0; j < runGroups; j++, s += 16, d += 16) v128.store(d, v128.load(s));
+    }
+  }
+}
+
+/**
+ * copyRowTaps for the four pixels of a tile (sources src0..src3), interleaved as
+ * qs8_gemm_4x2_interleaved reads them: group j of pixel r at tile + 64 * j + 16 * r.
+ */
+// @ts-ignore: decorator
+@inline
+function copyTileTaps(
+  tile: usize, src0: usize, src1: usize, src2: usize, src3: usize,
+  kernelH: i32, kernelW: i32, rowStep: usize, tapStep: usize, tapGroups: i32, contiguous: bool,
+): void {
+  const runs = contiguous ? 1 : kernelW;
+  const runGroups = contiguous ? kernelW * tapGroups : tapGroups;
+  let t = tile;
+  for (let ky = 0; ky < kernelH; ky++) {
+    for (let run = 0; run < runs; run++) {
+      let o = <usize>ky * rowStep + <usize>run * tapStep;
+      for (let j = 0; j < runGroups; j++, o += 16, t += 64) {
+        v128.store(t, v128.load(src0 + o));
+        v128.store(t, v128.load(src1 + o), 16);
+        v128.store(t, v128.load(src2 + o), 32);
+        v128.store(t, v128.load(src3 + o), 48);
+      }
     }
   }
 }
@@ -298,18 +322,27 @@ function convFromWidenedImages(
       let oy = 0, ox = 0;
       for (let p = 0; p < pixels; ) {
         const count = pixels - p >= QS8_TILE_ROWS ? QS8_TILE_ROWS : 1;
+        // The receptive fields of the tile's pixels.
+        let src0: usize = 0, src1: usize = 0, src2: usize = 0, src3: usize = 0;
         for (let r = 0; r < count; r++) {
           const src = groupImage + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
-          if (count == QS8_TILE_ROWS) copyWidenedTaps(tile + (<usize>r << 4), 64, src, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
-          else copyWidenedTaps(scratch, 16, src, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
+          if (r == 0) src0 = src;
+          else if (r == 1) src1 = src;
+          else if (r == 2) src2 = src;
+          else src3 = src;
           if (++ox == outW) {
             ox = 0;
             oy++;
           }
         }
         const o = out + <usize>p * <usize>outC;
-        if (count == QS8_TILE_ROWS) qs8_gemm_4x2_interleaved(scratch, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax);
-        else qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, 0);
+        if (count == QS8_TILE_ROWS) {
+          copyTileTaps(tile, src0, src1, src2, src3, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
+          qs8_gemm_4x2_interleaved(scratch, rowBytes, blocks, outCPerGroup, o, <usize>outC, outputZeroPoint, qmin, qmax);
+        } else {
+          copyRowTaps(scratch, src0, kernelH, kernelW, rowStep, tapStep, tapGroups, contiguous);
+          qs8_gemm_1x2(scratch, rowBytes, blocks, outCPerGroup, o, outputZeroPoint, qmin, qmax, 0);
+        }
         p += count;
       }
     }
