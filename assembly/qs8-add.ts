@@ -3,7 +3,7 @@
 // added in int32 and requantized to the output scale; a fused activation is the clamp.
 import { multiplyByQuantizedMultiplier } from "./fixedpoint";
 import { packInt8 } from "./fixedpoint-lanes";
-import { requantBound, requantZeroPoint, requantizeAccumulators, tieThreshold } from "./qs8-microkernel";
+import { ROUNDING_MAGIC, requantBound, requantZeroPoint, requantizeAccumulators, tieThreshold } from "./qs8-microkernel";
 
 const LEFT_SHIFT: i32 = 20;
 
@@ -79,8 +79,17 @@ function scaleInput(x: v128, multiplierHigh: v128, multiplierLow: v128, right: i
  * shift in [-31, 2] (as prepareQs8Add makes them: the sum then stays below 2^28, so its left shift
  * cannot wrap). `out` may be `a` or `b`.
  *
- * The input terms take exact int32 lanes (scaleInput); the output multiply takes
- * requantizeAccumulators' f32 fast path with its exact fallback, so no lane needs 64-bit shifts.
+ * Fast path, 16 elements at a time: v = f32(a - Za) * kA + f32(b - Zb) * kB in f32, clamped and
+ * rounded, where kA and kB are the real factors the fixed-point steps approximate
+ * (kA = 2^20 * Ma / 2^(31 + ra) * L, ra = -sa, L = 2^lo * Mo / 2^(31 + ro) with lo = max(so, 0),
+ * ro = max(-so, 0)). It stands unless some lane lies within `margin` of a half-integer, where
+ *   margin = 2L + 2^-(ro + 1) + 255 * (kA + kB) * 2^-21:
+ * each input term is within 1 of its real value (two roundings to nearest), so the sum S within 2,
+ * which moves W = S * L by at most 2L; the output's two roundings give round(W) unless W lies within
+ * 2^-(ro + 1) of a half-integer; and the f32 constants, products and sum each round by at most
+ * 2^-23 relative (the constants come from f64), at most 255 * (kA + kB) * 2^-21 in all. Clamping
+ * first is exact as in requantizeAccumulators. Otherwise (or when margin >= 1/2, never in practice)
+ * those 16 elements take the exact int32 path (addLanes).
  */
 export function qs8_add(
   a: usize, b: usize, n: i32,
@@ -109,23 +118,49 @@ export function qs8_add(
   const hi = requantBound(qmax, zeroPointOut);
   const zOut = requantZeroPoint(zeroPointOut);
 
+  const outputFactor = <f64>multiplierOut * pow2((shiftOut > 0 ? shiftOut : 0) - 31 - (shiftOut > 0 ? 0 : -shiftOut));
+  const factorA = <f64>multiplierA * pow2(20 - 31 + shiftA) * outputFactor;
+  const factorB = <f64>multiplierB * pow2(20 - 31 + shiftB) * outputFactor;
+  const margin = 2 * outputFactor + pow2(-(shiftOut > 0 ? 0 : -shiftOut) - 1) + 255 * (factorA + factorB) * pow2(-21);
+  const tie = f32x4.splat(fastPathTie(margin));
+  const kA = f32x4.splat(<f32>factorA);
+  const kB = f32x4.splat(<f32>factorB);
+  const zA16 = i16x8.splat(<i16>zeroPointA);
+  const zB16 = i16x8.splat(<i16>zeroPointB);
+
   const vectorEnd = n & ~15;
   for (let i = 0; i < vectorEnd; i += 16) {
     const va = v128.load(a + <usize>i);
     const vb = v128.load(b + <usize>i);
-    const aLow = i16x8.extend_low_i8x16_s(va);
-    const aHigh = i16x8.extend_high_i8x16_s(va);
-    const bLow = i16x8.extend_low_i8x16_s(vb);
-    const bHigh = i16x8.extend_high_i8x16_s(vb);
-    const y0 = addLanes(i32x4.extend_low_i16x8_s(aLow), i32x4.extend_low_i16x8_s(bLow),
-      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
-    const y1 = addLanes(i32x4.extend_high_i16x8_s(aLow), i32x4.extend_high_i16x8_s(bLow),
-      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
-    const y2 = addLanes(i32x4.extend_low_i16x8_s(aHigh), i32x4.extend_low_i16x8_s(bHigh),
-      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
-    const y3 = addLanes(i32x4.extend_high_i16x8_s(aHigh), i32x4.extend_high_i16x8_s(bHigh),
-      zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
-    v128.store(out + <usize>i, packInt8(y0, y1, y2, y3));
+    // a - Za and b - Zb in [-255, 255]: exact in int16.
+    const aLow = i16x8.sub(i16x8.extend_low_i8x16_s(va), zA16);
+    const aHigh = i16x8.sub(i16x8.extend_high_i8x16_s(va), zA16);
+    const bLow = i16x8.sub(i16x8.extend_low_i8x16_s(vb), zB16);
+    const bHigh = i16x8.sub(i16x8.extend_high_i8x16_s(vb), zB16);
+    const v0 = fastSum(i32x4.extend_low_i16x8_s(aLow), i32x4.extend_low_i16x8_s(bLow), kA, kB, lo, hi);
+    const v1 = fastSum(i32x4.extend_high_i16x8_s(aLow), i32x4.extend_high_i16x8_s(bLow), kA, kB, lo, hi);
+    const v2 = fastSum(i32x4.extend_low_i16x8_s(aHigh), i32x4.extend_low_i16x8_s(bHigh), kA, kB, lo, hi);
+    const v3 = fastSum(i32x4.extend_high_i16x8_s(aHigh), i32x4.extend_high_i16x8_s(bHigh), kA, kB, lo, hi);
+    const nearTie = v128.or(v128.or(tooNearHalf(v0, tie), tooNearHalf(v1, tie)), v128.or(tooNearHalf(v2, tie), tooNearHalf(v3, tie)));
+    let bytes: v128;
+    if (!v128.any_true(nearTie)) {
+      bytes = packInt8(roundedCode(v0, zOut), roundedCode(v1, zOut), roundedCode(v2, zOut), roundedCode(v3, zOut));
+    } else {
+      const a0 = i16x8.extend_low_i8x16_s(va);
+      const a1 = i16x8.extend_high_i8x16_s(va);
+      const b0 = i16x8.extend_low_i8x16_s(vb);
+      const b1 = i16x8.extend_high_i8x16_s(vb);
+      const y0 = addLanes(i32x4.extend_low_i16x8_s(a0), i32x4.extend_low_i16x8_s(b0),
+        zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
+      const y1 = addLanes(i32x4.extend_high_i16x8_s(a0), i32x4.extend_high_i16x8_s(b0),
+        zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
+      const y2 = addLanes(i32x4.extend_low_i16x8_s(a1), i32x4.extend_low_i16x8_s(b1),
+        zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
+      const y3 = addLanes(i32x4.extend_high_i16x8_s(a1), i32x4.extend_high_i16x8_s(b1),
+        zA, highA, lowA, rightA, maskA, halfA, zB, highB, lowB, rightB, maskB, halfB, lo, hi, zOut);
+      bytes = packInt8(y0, y1, y2, y3);
+    }
+    v128.store(out + <usize>i, bytes);
   }
   for (let i = vectorEnd; i < n; i++) {
     const y = addScalar(
@@ -135,6 +170,37 @@ export function qs8_add(
     );
     store<i8>(out + <usize>i, <i8>y);
   }
+}
+
+/** The fast path's bound on |v - round(v)|: 1/2 - margin rounded down to f32, 0 (never) past 1/2. */
+function fastPathTie(margin: f64): f32 {
+  const exact = 0.5 - margin;
+  if (!(exact > 0)) return 0;
+  const rounded = <f32>exact;
+  return <f64>rounded > exact ? reinterpret<f32>(reinterpret<i32>(rounded) - 1) : rounded;
+}
+
+/** f32(dA) * kA + f32(dB) * kB, clamped to [lo, hi] (f32 bounds relative to Z_y). */
+// @ts-ignore: decorator
+@inline
+function fastSum(dA: v128, dB: v128, kA: v128, kB: v128, lo: v128, hi: v128): v128 {
+  const v = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(dA), kA), f32x4.mul(f32x4.convert_i32x4_s(dB), kB));
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
+}
+
+/** Lanes where |v - round(v)| >= tie: the fast result may differ from the exact one there. */
+// @ts-ignore: decorator
+@inline
+function tooNearHalf(v: v128, tie: v128): v128 {
+  const rounded = f32x4.sub(f32x4.add(v, f32x4.splat(ROUNDING_MAGIC)), f32x4.splat(ROUNDING_MAGIC));
+  return f32x4.ge(f32x4.abs(f32x4.sub(v, rounded)), tie);
+}
+
+/** round(v) + Z_y as int32 lanes (zOut from requantZeroPoint). */
+// @ts-ignore: decorator
+@inline
+function roundedCode(v: v128, zOut: v128): v128 {
+  return i32x4.sub(f32x4.add(v, f32x4.splat(ROUNDING_MAGIC)), zOut);
 }
 
 // @ts-ignore: decorator

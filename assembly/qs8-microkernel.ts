@@ -52,7 +52,7 @@ function highHalves(a: v128, b: v128): v128 {
 /** 1.5 * 2^23: for |v| < 2^22, v + ROUNDING_MAGIC rounds v to an integer (ties to even, the default
  * rounding mode) held in the low mantissa bits, so bits(v + ROUNDING_MAGIC) - ROUNDING_MAGIC_BITS
  * is that integer: one f32 add instead of nearest and a saturating conversion. */
-const ROUNDING_MAGIC: f32 = 12582912.0;
+export const ROUNDING_MAGIC: f32 = 12582912.0;
 const ROUNDING_MAGIC_BITS: i32 = 0x4b400000;
 
 /**
