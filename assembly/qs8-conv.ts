@@ -349,81 +349,20 @@ function convFromWidenedImages(
   }
 }
 
-/** Stores the low `count` (1..3) bytes of a 32-bit lane value at dst. */
-// @ts-ignore: decorator
-@inline
-function storeFewBytes(dst: usize, value: u32, count: i32): void {
-  store<u8>(dst, <u8>value);
-  if (count > 1) store<u8>(dst, <u8>(value >> 8), 1);
-  if (count > 2) store<u8>(dst, <u8>(value >> 16), 2);
-}
-
-/**
- * Widens `length` int8 values at src to int16 at dst in blocks of 8. The last block may write up to
- * 7 values (14 bytes) past dst + 2 * length, and reads 8 bytes only where src + 8 <= end.
- */
-// @ts-ignore: decorator
-@inline
-function widenRun(dst: usize, src: usize, length: i32, end: usize): void {
-  let k = 0;
-  for (; k < length; k += 8) {
-    const from = src + <usize>k;
-    if (from + 8 > end) break;
-    v128.store(dst + (<usize>k << 1), v128.load8x8_s(from));
-  }
-  for (; k < length; k++) store<i16>(dst + (<usize>k << 1), load<i8>(src + <usize>k));
-}
-
-/**
- * The kernelH * kernelW * inC taps (ky, kx, ci) of the output pixel whose receptive field starts at
- * (iy0, ix0) in `image`, as int16 at dst; taps outside the image read Z_x. May write up to 14
- * bytes past the taps (see widenRun); reads nothing at or beyond `end`.
- */
-// @ts-ignore: decorator
-@inline
-function gatherTaps(
-  dst: usize, image: usize, iy0: i32, ix0: i32, inH: i32, inW: i32, inC: i32,
-  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, end: usize,
-): void {
-  const run = kernelW * inC;
-  const runBytes = <usize>run << 1;
-  const lineBytes = <usize>inW * <usize>inC;
-  const columnsInside = ix0 >= 0 && ix0 + (kernelW - 1) * dilationW < inW;
-  const rowStep = <usize>dilationH * lineBytes;
-  let src = image + <usize>iy0 * lineBytes + <usize>ix0 * <usize>inC;
-  // Fast path: every kernel row is a run of at most 8 bytes inside the image (one widening load).
-  if (
-    columnsInside && dilationW == 1 && run <= 8 && iy0 >= 0 && iy0 + (kernelH - 1) * dilationH < inH &&
-    src + <usize>(kernelH - 1) * rowStep + 8 <= end
-  ) {
-    for (let ky = 0, d = dst; ky < kernelH; ky++, d += runBytes, src += rowStep) v128.store(d, v128.load8x8_s(src));
-    return;
-  }
-  let d = dst;
-  for (let ky = 0, iy = iy0; ky < kernelH; ky++, iy += dilationH) {
-    if (iy < 0 || iy >= inH) {
-      fillRow(d, run, inputZeroPoint);
-    } else if (columnsInside && dilationW == 1) {
-      widenRun(d, image + <usize>iy * lineBytes + <usize>ix0 * <usize>inC, run, end);
-    } else {
-      const line = image + <usize>iy * lineBytes;
-      for (let kx = 0, ix = ix0; kx < kernelW; kx++, ix += dilationW) {
-        const at = d + (<usize>(kx * inC) << 1);
-        if (ix < 0 || ix >= inW) fillRow(at, inC, inputZeroPoint);
-        else widenRun(at, line + <usize>ix * <usize>inC, inC, end);
-      }
-    }
-    d += runBytes;
-  }
-}
-
 /**
  * Convolution with few taps (groups == 1, K = kernelH * kernelW * inC <= 32), optionally fused with
  * a max pool of poolH x poolW (stride the same, no padding, poolH * poolW <= 4) over its output.
  * input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC] (convolution output
  * size), or with the pool [batch, outH / poolH, outW / poolW, outC] (floor); `packed` from
- * packQs8Conv2d (kind "small"), scratch of 16 * ceil(K / 2) + 16 bytes: the int16 taps of a tile of
- * four output pixels (ceil(K / 2) pairs each) and slack for the block-wise gather.
+ * packQs8Conv2d (kind "small"), scratch of qs8Conv2dScratchSize (host): the pair offsets, four
+ * gathered rows (dilationW > 1 only), then one widened padded image and 16 bytes of slack.
+ *
+ * Each image is widened to int16 inside its padding (Z_x) first. With dilationW == 1 a kernel
+ * row's kernelW * inC taps are then one run in that image, and the K loop splat-loads its pairs
+ * straight from there (a pair index's byte offset from the pixel's receptive field comes from a
+ * table): no per-pixel gather, whose short overlapping stores the loads would wait on. A run of odd
+ * length reads one value past it, against a zero weight. Otherwise (dilated columns) each pixel's
+ * taps are first copied into a scratch row in the same pair layout.
  * Without the pool a tile is four consecutive output pixels (a last partial tile repeats its last
  * pixel and stores only the real ones). With it a tile is one pool window, and the window's
  * accumulators are reduced by max before one requantization: requantization is monotone
@@ -437,96 +376,133 @@ export function qs8_conv2d_small(
   padTop: i32, padLeft: i32, poolH: i32, poolW: i32,
   inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
 ): void {
-  const K = kernelH * kernelW * inC;
-  const pairs = (K + 1) >> 1;
-  const rowBytes = <usize>pairs << 2;
+  const runPairs = (kernelW * inC + 1) >> 1;
+  const pairs = kernelH * runPairs;
   const blockBytes = SMALL_HEADER + <usize>pairs * SMALL_PAIR_BYTES;
   const zero = requantZeroPoint(outputZeroPoint);
   const lowest = requantBound(qmin, outputZeroPoint);
   const highest = requantBound(qmax, outputZeroPoint);
+  const paddedH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1;
+  const paddedW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1;
+  const pixelBytes = <usize>inC << 1;
+  const lineBytes = <usize>paddedW * pixelBytes;
+  const direct = dilationW == 1;
+  const offsets = scratch;
+  const rows = offsets + smallOffsetsBytes(pairs);
+  const rowBytes = <usize>pairs << 2;
+  const padded = rows + (direct ? 0 : rowBytes * SMALL_TILE_PIXELS);
+  for (let q = 0; q < pairs; q++) {
+    const ky = q / runPairs;
+    const p = q - ky * runPairs;
+    const offset = direct ? <usize>(ky * dilationH) * lineBytes + (<usize>p << 2) : <usize>q << 2;
+    store<u32>(offsets + (<usize>q << 2), <u32>offset);
+  }
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
-  const end = input + <usize>batch * imageBytes;
   const window = poolH * poolW;
   const pooled = window > 1;
   // The grid of output pixels: pooled pixels when pooled, else the convolution's own.
   const gridH = outH / poolH;
   const gridW = outW / poolW;
-  const pixels = batch * gridH * gridW;
+  const pixels = gridH * gridW;
   const tilePixels = pooled ? 1 : SMALL_TILE_PIXELS;
-  // The next grid pixel, as (image, y, x).
-  let b = 0, y = 0, x = 0;
-  for (let p = 0; p < pixels; p += tilePixels) {
-    const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
-    if (pooled) {
-      const image = input + <usize>b * imageBytes;
-      // The window's pixels, row by row; then the next pooled pixel.
-      for (let i = 0, r = 0; i < poolH; i++) {
-        for (let j = 0; j < poolW; j++, r++) {
-          gatherSmallRow(scratch + <usize>r * rowBytes, image, (y * poolH + i) * strideH - padTop, (x * poolW + j) * strideW - padLeft, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end, K);
-        }
-      }
-      if (++x == gridW) {
-        x = 0;
-        if (++y == gridH) {
-          y = 0;
-          b++;
-        }
-      }
-    } else {
+  let out = output;
+  for (let b = 0; b < batch; b++) {
+    widenPaddedImage(input + <usize>b * imageBytes, padded, inH, inW, inC, paddedH, paddedW, padTop, padLeft, inputZeroPoint);
+    // The next grid pixel (y, x) of this image.
+    let y = 0, x = 0;
+    for (let p = 0; p < pixels; p += tilePixels) {
+      const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
+      // The receptive fields of the tile's pixels (the last one repeated to fill the tile).
+      let base0: usize = 0, base1: usize = 0, base2: usize = 0, base3: usize = 0;
       for (let r = 0; r < count; r++) {
-        gatherSmallRow(scratch + <usize>r * rowBytes, input + <usize>b * imageBytes, y * strideH - padTop, x * strideW - padLeft, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end, K);
-        if (++x == gridW) {
+        const oy = pooled ? y * poolH + r / poolW : y;
+        const ox = pooled ? x * poolW + r % poolW : x;
+        let base = padded + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
+        if (!direct) {
+          const row = rows + <usize>r * rowBytes;
+          gatherDilatedTaps(row, base, kernelH, kernelW, inC, <usize>dilationH * lineBytes, <usize>dilationW * pixelBytes, runPairs);
+          base = row;
+        }
+        if (r == 0) base0 = base1 = base2 = base3 = base;
+        else if (r == 1) base1 = base2 = base3 = base;
+        else if (r == 2) base2 = base3 = base;
+        else base3 = base;
+        if (!pooled && ++x == gridW) {
           x = 0;
-          if (++y == gridH) {
-            y = 0;
-            b++;
-          }
+          y++;
         }
       }
+      if (pooled && ++x == gridW) {
+        x = 0;
+        y++;
+      }
+      smallTileChannels(offsets, pairs, base0, base1, base2, base3, packed, blockBytes, outC, out, pooled ? 1 : count, pooled, zero, lowest, highest);
+      out += <usize>(pooled ? 1 : count) * <usize>outC;
     }
-    for (let r = count; r < SMALL_TILE_PIXELS; r++) memory.copy(scratch + <usize>r * rowBytes, scratch + <usize>(count - 1) * rowBytes, rowBytes);
-    smallTileChannels(scratch, rowBytes, packed, blockBytes, outC, output + <usize>p * <usize>outC, pooled ? 1 : count, pooled, zero, lowest, highest);
   }
 }
 
-/** One output pixel's taps at `row` for qs8_conv2d_small (see gatherTaps), the odd last one paired with 0. */
+/** Bytes of qs8_conv2d_small's table of pair offsets (4 per pair, rounded up to 16). */
 // @ts-ignore: decorator
 @inline
-function gatherSmallRow(
-  row: usize, image: usize, iy0: i32, ix0: i32, inH: i32, inW: i32, inC: i32,
-  kernelH: i32, kernelW: i32, dilationH: i32, dilationW: i32, inputZeroPoint: i32, end: usize, K: i32,
-): void {
-  gatherTaps(row, image, iy0, ix0, inH, inW, inC, kernelH, kernelW, dilationH, dilationW, inputZeroPoint, end);
-  // The odd last tap pairs with a zero weight; keep it finite and deterministic.
-  if (K & 1) store<i16>(row + (<usize>K << 1), 0);
+function smallOffsetsBytes(pairs: i32): usize {
+  return <usize>((pairs + 3) & ~3) << 2;
 }
 
 /**
- * All output channels of one tile of qs8_conv2d_small: four pixels' taps (`rowBytes` apart at
- * `scratch`) times each group of 4 channels' packed weights; stores `count` pixels (`outC` bytes
- * apart at `out`), or with `pooled` one pixel, the requantized max over the four.
+ * One output pixel's taps for qs8_conv2d_small when columns are dilated: kernel row ky's kernelW
+ * taps of inC values (tapStep bytes apart from `base` + ky * rowStep in the widened padded image)
+ * become run ky of the pair layout at `row`, runPairs pairs, an odd last value paired with 0.
+ */
+function gatherDilatedTaps(
+  row: usize, base: usize, kernelH: i32, kernelW: i32, inC: i32, rowStep: usize, tapStep: usize, runPairs: i32,
+): void {
+  const runValues = kernelW * inC;
+  for (let ky = 0; ky < kernelH; ky++) {
+    const run = row + (<usize>(ky * runPairs) << 2);
+    for (let kx = 0; kx < kernelW; kx++) {
+      const tap = base + <usize>ky * rowStep + <usize>kx * tapStep;
+      for (let c = 0; c < inC; c++) store<i16>(run + (<usize>(kx * inC + c) << 1), load<i16>(tap + (<usize>c << 1)));
+    }
+    if (runValues & 1) store<i16>(run + (<usize>runValues << 1), 0);
+  }
+}
+
+/** Stores the low `count` (1..3) bytes of a 32-bit lane value at dst. */
+// @ts-ignore: decorator
+@inline
+function storeFewBytes(dst: usize, value: u32, count: i32): void {
+  store<u8>(dst, <u8>value);
+  if (count > 1) store<u8>(dst, <u8>(value >> 8), 1);
+  if (count > 2) store<u8>(dst, <u8>(value >> 16), 2);
+}
+
+/**
+ * All output channels of one tile of qs8_conv2d_small: four pixels' taps (pair q of pixel r at
+ * base_r + offsets[q]) times each group of 4 channels' packed weights; stores `count` pixels
+ * (`outC` bytes apart at `out`), or with `pooled` one pixel, the requantized max over the four.
  */
 // @ts-ignore: decorator
 @inline
 function smallTileChannels(
-  scratch: usize, rowBytes: usize, packed: usize, blockBytes: usize, outC: i32, out: usize, count: i32, pooled: bool,
+  offsets: usize, pairs: i32, base0: usize, base1: usize, base2: usize, base3: usize,
+  packed: usize, blockBytes: usize, outC: i32, out: usize, count: i32, pooled: bool,
   zero: v128, lowest: v128, highest: v128,
 ): void {
-  const row1 = scratch + rowBytes;
-  const row2 = row1 + rowBytes;
-  const row3 = row2 + rowBytes;
   const outStride = <usize>outC;
+  const offsetsEnd = offsets + (<usize>pairs << 2);
   let block = packed;
   for (let c = 0; c < outC; c += 4) {
     let acc0 = i32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     let w = block + SMALL_HEADER;
-    for (let j: usize = 0; j < rowBytes; j += 4) {
+    for (let q = offsets; q < offsetsEnd; q += 4) {
+      const offset = <usize>load<u32>(q);
       const weights = v128.load(w);
       w += SMALL_PAIR_BYTES;
-      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(scratch + j), weights));
-      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(row1 + j), weights));
-      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load32_splat(row2 + j), weights));
-      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load32_splat(row3 + j), weights));
+      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load32_splat(base0 + offset), weights));
+      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load32_splat(base1 + offset), weights));
+      acc2 = i32x4.add(acc2, i32x4.dot_i16x8_s(v128.load32_splat(base2 + offset), weights));
+      acc3 = i32x4.add(acc3, i32x4.dot_i16x8_s(v128.load32_splat(base3 + offset), weights));
     }
     let bytes: v128;
     if (pooled) {

@@ -152,10 +152,17 @@ function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): 
   return { buffer, gemmLayout };
 }
 
+/** Tap pairs of the "small" layout: each kernel row's kernelW * inC taps padded to even. */
+function smallPairs(kernelH: number, kernelW: number, inC: number): number {
+  return kernelH * Math.ceil((kernelW * inC) / 2);
+}
+
 function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): PackedWeights {
-  const { outC } = params;
+  const { outC, kernelH } = params;
   const K = params.kernelH * params.kernelW * params.inCPerGroup;
-  const pairs = Math.ceil(K / 2);
+  const runValues = params.kernelW * params.inCPerGroup;
+  const runPairs = Math.ceil(runValues / 2);
+  const pairs = smallPairs(kernelH, params.kernelW, params.inCPerGroup);
   const blocks = Math.ceil(outC / SMALL_LANES);
   const blockBytes = SMALL_HEADER_BYTES + pairs * SMALL_PAIR_BYTES;
   const buffer = arena.alloc("int8", blocks * blockBytes);
@@ -171,7 +178,10 @@ function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array):
     laneChannels.forEach((c, lane) => {
       if (c < 0) return;
       for (let t = 0; t < K; t++) {
-        shorts[(base + SMALL_HEADER_BYTES + (t >> 1) * SMALL_PAIR_BYTES) / 2 + 2 * lane + (t & 1)] = weights[c * K + t];
+        const ky = Math.floor(t / runValues);
+        const v = t - ky * runValues;
+        const pair = ky * runPairs + (v >> 1);
+        shorts[(base + SMALL_HEADER_BYTES + pair * SMALL_PAIR_BYTES) / 2 + 2 * lane + (v & 1)] = weights[c * K + t];
       }
     });
   }
@@ -293,15 +303,25 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
   const taps = packed.kernelH * packed.kernelW;
   if (packed.kind === "depthwise") return 32 * Math.ceil(taps / 2) + shape.inC;
-  // Four pixels' int16 tap pairs, and slack for the gather's 8-value blocks.
-  if (packed.kind === "small") return TILE_ROWS * 4 * Math.ceil((taps * packed.inCPerGroup) / 2) + 16;
   const { outH, outW } = conv2dOutputHW(shape);
+  if (packed.kind === "small") {
+    // The pair offsets (rounded to 16 bytes), four gathered rows when columns are dilated, one
+    // widened padded image and 16 bytes of slack (assembly/qs8-conv.ts qs8_conv2d_small).
+    const pairs = smallPairs(packed.kernelH, packed.kernelW, packed.inCPerGroup);
+    const rows = shape.dilationW === 1 ? 0 : TILE_ROWS * 4 * pairs;
+    return 16 * Math.ceil(pairs / 4) + rows + widenedImageBytes(shape, outH, outW) + 16;
+  }
   const layout = gemmLayoutOf(packed);
   if (!convWidensImages(packed, shape)) return qs8GemmTileBytes("qs8Conv2dScratchSize", layout, shape.batch * outH * outW);
   // Eight widened GEMM rows (a tile and its interleaved copy), then one widened padded image.
+  return 2 * TILE_ROWS * 2 * layout.kPadded + widenedImageBytes(shape, outH, outW);
+}
+
+/** Bytes of one image widened to int16 inside the padding that the output pixels read. */
+function widenedImageBytes(shape: Conv2dShape, outH: number, outW: number): number {
   const paddedH = (outH - 1) * shape.strideH + (shape.kernelH - 1) * shape.dilationH + 1;
   const paddedW = (outW - 1) * shape.strideW + (shape.kernelW - 1) * shape.dilationW + 1;
-  return 2 * TILE_ROWS * 2 * layout.kPadded + 2 * paddedH * paddedW * shape.inC;
+  return 2 * paddedH * paddedW * shape.inC;
 }
 
 /**
