@@ -414,9 +414,9 @@ export function qs8_conv2d_small(
       const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
       // The receptive fields of the tile's pixels (the last one repeated to fill the tile).
       let base0: usize = 0, base1: usize = 0, base2: usize = 0, base3: usize = 0;
+      // The pixel (oy, ox) of tile row r: the window's pixels row by row when pooled.
+      let oy = pooled ? y * poolH : y, ox = pooled ? x * poolW : x;
       for (let r = 0; r < count; r++) {
-        const oy = pooled ? y * poolH + r / poolW : y;
-        const ox = pooled ? x * poolW + r % poolW : x;
         let base = padded + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
         if (!direct) {
           const row = rows + <usize>r * rowBytes;
@@ -427,9 +427,18 @@ export function qs8_conv2d_small(
         else if (r == 1) base1 = base2 = base3 = base;
         else if (r == 2) base2 = base3 = base;
         else base3 = base;
-        if (!pooled && ++x == gridW) {
+        if (pooled) {
+          if (++ox == (x + 1) * poolW) {
+            ox = x * poolW;
+            oy++;
+          }
+        } else if (++x == gridW) {
           x = 0;
           y++;
+          ox = 0;
+          oy = y;
+        } else {
+          ox = x;
         }
       }
       if (pooled && ++x == gridW) {
