@@ -2,9 +2,10 @@
 // the same ONNX files in the same run: plain TypeScript, TensorFlow.js (wasm backend), ONNX
 // Runtime Web (wasm backend) and ONNX Runtime for Node (native CPU), each ONNX Runtime on fp32,
 // our int8 QDQ file and its uint8-activation form, at batch 1 and 64, single-threaded and with 2
-// threads where the runtime has threads. Every runtime runs in a process of its own
-// (bench/peers/job.ts); before timing, each one's outputs on a fixed input are checked against
-// ONNX Runtime Web's fp32 outputs.
+// threads where the runtime has threads. Every runtime runs in a process of its own, all of them
+// up at once (bench/peers/job.ts); each model and batch is timed in every runtime in turn, and full
+// runs go round FULL_ROUNDS times, so the figures of one cell are taken under the same conditions.
+// Before timing, each runtime's outputs on a fixed input are checked against ONNX Runtime Web's.
 // Writes bench/results/models.json: rows { model, batch, runtime, precision, threads, msMedian }.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +19,7 @@ import { Tensor } from "../src/runtime/tensor.js";
 import { writeModelChart } from "./chart.js";
 import { compareRows, modelBatches, seriesName, seriesOf } from "./model-rows.js";
 import { formatTable, writeJson } from "./harness.js";
-import { CHECK_BATCH, randomBatch, runJobInChild, type CheckOutput, type JobModel, type PeerJob } from "./peers/job.js";
+import { CHECK_BATCH, PeerProcess, randomBatch, type JobModel } from "./peers/job.js";
 import { toUint8Activations } from "./peers/qdq-uint8.js";
 import { FULL_TIMING, QUICK_TIMING, type TimingOptions } from "./peers/timing.js";
 import type { ModelRow, Precision, Runtime } from "./peers/types.js";
@@ -38,9 +39,8 @@ const CALIBRATION_COUNT = 128;
 const CALIBRATION_BATCH = 64;
 const BATCHES = [1, 64] as const;
 /**
- * Full runs go through every runtime this many times and keep each row's fastest median: the
- * runtimes run one after another, minutes apart, and this shared machine's speed drifts by up to
- * 2x, so one pass compares runtimes timed under different conditions.
+ * Full runs time every cell (model, batch, runtime) this many times, the runtimes taking turns, and
+ * keep each one's fastest median: this shared machine's speed drifts by up to 2x.
  */
 const FULL_ROUNDS = 2;
 /** fp32 outputs must agree with ONNX Runtime's to this, relative to max(1, max |output|). */
@@ -122,24 +122,11 @@ async function prepareModel(file: string, dir: string, log: (line: string) => vo
   return { name, inputName, sampleDims, files };
 }
 
-function jobModels(models: readonly JobModel[], precisions: readonly Precision[]): JobModel[] {
-  return models.map((m) => ({ ...m, files: Object.fromEntries(precisions.filter((p) => m.files[p]).map((p) => [p, m.files[p]!])) }));
-}
-
-function jobFor(plan: JobPlan, models: readonly JobModel[], quick: boolean): PeerJob {
-  const timing: TimingOptions = quick ? QUICK_TIMING : FULL_TIMING;
-  // Plain JS takes seconds per batch of 64 on the larger models: fewer samples, and in quick runs batch 1 only.
-  const slow = plan.runtime === "js";
-  return {
-    runtime: plan.runtime,
-    threads: plan.threads,
-    models: jobModels(models, plan.precisions),
-    batches: slow && quick ? [1] : [...BATCHES],
-    timing: slow ? { ...timing, warmupCalls: 1, minSamples: 3 } : timing,
-  };
-}
-
-interface Check extends CheckOutput {
+/** One runtime's first output on the check input (batch CHECK_BATCH). */
+interface Check {
+  readonly model: string;
+  readonly precision: Precision;
+  readonly values: number[];
   readonly runtime: Runtime;
   readonly threads: number;
 }
@@ -175,36 +162,91 @@ function checkOutputs(checks: readonly Check[], log: (line: string) => void): Se
   return rejected;
 }
 
+/** A model file loaded in a runtime's process. */
+interface Loaded {
+  readonly peer: PeerProcess;
+  readonly model: JobModel;
+  readonly precision: Precision;
+  readonly key: string;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Starts every runtime's process and loads every model file it runs there; checks their outputs. */
+async function startPeers(models: readonly JobModel[], peers: PeerProcess[], log: (line: string) => void): Promise<{ loaded: Loaded[]; rejected: Set<string> }> {
+  const loaded: Loaded[] = [];
+  const checks: Check[] = [];
+  for (const plan of PLAN) {
+    const peer = new PeerProcess(plan.runtime, plan.threads);
+    peers.push(peer);
+    try {
+      await peer.start();
+    } catch (error) {
+      log(`FAILED ${describe(error)}`);
+      continue;
+    }
+    for (const model of models) {
+      for (const precision of plan.precisions) {
+        const path = model.files[precision];
+        if (!path) continue;
+        const key = `${model.name}|${precision}`;
+        try {
+          const values = await peer.load(key, path, model);
+          checks.push({ model: model.name, precision, values, runtime: plan.runtime, threads: plan.threads });
+          loaded.push({ peer, model, precision, key });
+        } catch (error) {
+          log(`FAILED ${model.name} ${precision}: ${describe(error)}`);
+        }
+      }
+    }
+    log(`${peer.label}: loaded ${loaded.filter((l) => l.peer === peer).length} model files`);
+  }
+  return { loaded, rejected: checkOutputs(checks, log) };
+}
+
+/** The timing of one call: plain JS takes seconds per batch of 64 on the larger models, so it gets fewer samples. */
+function timingFor(runtime: Runtime, quick: boolean): TimingOptions {
+  const timing = quick ? QUICK_TIMING : FULL_TIMING;
+  return runtime === "js" ? { ...timing, warmupCalls: 1, minSamples: 3 } : timing;
+}
+
 /** Measures every model file in every runtime; returns the rows (the caller prints and writes them). */
 export async function benchmarkModels(options: ModelBenchmarkOptions): Promise<ModelRow[]> {
   const { log, quick } = options;
   const dir = mkdtempSync(join(tmpdir(), "bench-models-"));
+  const peers: PeerProcess[] = [];
   try {
     const models: JobModel[] = [];
     for (const file of options.files ?? defaultModelFiles()) models.push(await prepareModel(file, dir, log));
+    const { loaded, rejected } = await startPeers(models, peers, log);
     const best = new Map<string, ModelRow>();
-    const checks: Check[] = [];
     const rounds = quick ? 1 : FULL_ROUNDS;
-    for (let round = 1; round <= rounds; round++) {
-      if (rounds > 1) log(`round ${round} of ${rounds}`);
-      for (const plan of PLAN) {
-        try {
-          const result = await runJobInChild(jobFor(plan, models, quick), log);
-          for (const row of result.rows) {
-            const key = `${row.model}|${row.runtime}|${row.threads}|${row.precision}|${row.batch}`;
-            const previous = best.get(key);
-            if (!previous || row.msMedian < previous.msMedian) best.set(key, row);
+    for (const model of models) {
+      for (const batch of BATCHES) {
+        for (let round = 1; round <= rounds; round++) {
+          for (const { peer, precision, key } of loaded.filter((l) => l.model === model)) {
+            const { runtime, threads } = peer;
+            // Quick runs time plain JS at batch 1 only; rows whose outputs disagree are not timed.
+            if ((runtime === "js" && quick && batch !== 1) || rejected.has(`${model.name}|${runtime}|${threads}|${precision}`)) continue;
+            try {
+              const { msMedian, samples } = await peer.time(key, batch, model, timingFor(runtime, quick));
+              log(`${model.name} b${batch} ${peer.label} ${precision}: ${msMedian.toFixed(3)} ms (${samples} samples${rounds > 1 ? `, round ${round} of ${rounds}` : ""})`);
+              const row: ModelRow = { model: model.name, batch, runtime, precision, threads, msMedian };
+              const rowKey = `${key}|${runtime}|${threads}|${batch}`;
+              const previous = best.get(rowKey);
+              if (!previous || msMedian < previous.msMedian) best.set(rowKey, row);
+            } catch (error) {
+              log(`FAILED ${model.name} b${batch} ${precision}: ${describe(error)}`);
+            }
           }
-          if (round === 1) checks.push(...result.checks.map((c) => ({ ...c, runtime: plan.runtime, threads: plan.threads })));
-          for (const error of result.errors) log(`FAILED ${error}`);
-        } catch (error) {
-          log(`FAILED ${error instanceof Error ? error.message : String(error)}`);
         }
       }
     }
-    const rejected = checkOutputs(checks, log);
-    return [...best.values()].filter((r) => !rejected.has(`${r.model}|${r.runtime}|${r.threads}|${r.precision}`)).sort(compareRows);
+    return [...best.values()].sort(compareRows);
   } finally {
+    for (const peer of peers) peer.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,46 +1,26 @@
-// One runtime at one thread count, measured in a process of its own: ONNX Runtime Web and
-// TensorFlow.js fix their thread count when their backend starts, and a fresh process gives every
-// runtime the same clean heap. The parent sends a PeerJob over IPC to child.ts and gets the rows
-// back, with each model's outputs on a fixed input so that the runtimes can be checked against
-// each other.
-import { fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+// Each runtime at each thread count runs in a process of its own (ONNX Runtime Web and
+// TensorFlow.js fix their thread count when their backend starts, and a process of its own gives
+// every runtime the same clean heap). The processes stay up for the whole benchmark and take
+// turns: the parent asks each in turn to time one model, precision and batch, so that every
+// runtime's figure for that cell is taken within seconds of the others', under the same machine
+// conditions (on a shared machine whose speed drifts, rows timed minutes apart do not compare).
+// child.ts is the process; PeerProcess is its handle in the parent.
+import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { measureMedian, type TimingOptions } from "./timing.js";
-import type { Batch, ModelRow, PeerRuntime, Precision, Runtime } from "./types.js";
+import type { TimingOptions } from "./timing.js";
+import type { Batch, PeerRuntime, Precision, Runtime } from "./types.js";
 
 export interface JobModel {
   readonly name: string;
   readonly inputName: string;
   /** The input's dims after the batch dimension, e.g. [1, 28, 28]. */
   readonly sampleDims: readonly number[];
-  /** The ONNX file of each precision this job runs. */
+  /** The ONNX file of each precision. */
   readonly files: Partial<Record<Precision, string>>;
 }
 
-export interface PeerJob {
-  readonly runtime: Runtime;
-  readonly threads: number;
-  readonly models: readonly JobModel[];
-  readonly batches: readonly number[];
-  readonly timing: TimingOptions;
-}
-
-/** The first output of a model on the check input (batch CHECK_BATCH, seed CHECK_SEED). */
-export interface CheckOutput {
-  readonly model: string;
-  readonly precision: Precision;
-  readonly values: number[];
-}
-
-export interface JobResult {
-  readonly rows: ModelRow[];
-  readonly checks: CheckOutput[];
-  readonly errors: string[];
-}
-
 export const CHECK_BATCH = 2;
-const CHECK_SEED = 7;
+export const CHECK_SEED = 7;
 
 /** Deterministic pixels in [0, 1) (mulberry32), the same in every process. */
 export function randomBatch(batch: number, sampleDims: readonly number[], seed: number): Batch {
@@ -57,7 +37,7 @@ export function randomBatch(batch: number, sampleDims: readonly number[], seed: 
 }
 
 /** Each process loads only the runtime it measures. */
-async function createRuntime(runtime: Runtime, threads: number): Promise<PeerRuntime> {
+export async function createRuntime(runtime: Runtime, threads: number): Promise<PeerRuntime> {
   switch (runtime) {
     case "ours":
       return (await import("./ours.js")).createOursRuntime(threads);
@@ -72,60 +52,78 @@ async function createRuntime(runtime: Runtime, threads: number): Promise<PeerRun
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** Requests to child.ts, answered in order. */
+export type ToPeer =
+  | { readonly type: "start"; readonly runtime: Runtime; readonly threads: number }
+  | { readonly type: "load"; readonly key: string; readonly path: string; readonly inputName: string; readonly sampleDims: readonly number[] }
+  | { readonly type: "time"; readonly key: string; readonly batch: number; readonly sampleDims: readonly number[]; readonly timing: TimingOptions };
 
-/** Runs the job in this process. Failures of one model/precision are reported and skipped. */
-export async function executeJob(job: PeerJob, log: (line: string) => void): Promise<JobResult> {
-  const runtime = await createRuntime(job.runtime, job.threads);
-  const result: JobResult = { rows: [], checks: [], errors: [] };
-  const label = `${job.runtime} ${job.threads}t`;
-  for (const model of job.models) {
-    for (const [precision, path] of Object.entries(model.files) as [Precision, string][]) {
-      let loaded;
-      try {
-        loaded = await runtime.load(new Uint8Array(readFileSync(path)), model.inputName);
-        const output = await loaded.infer(randomBatch(CHECK_BATCH, model.sampleDims, CHECK_SEED));
-        result.checks.push({ model: model.name, precision, values: Array.from(output) });
-        for (const batch of job.batches) {
-          // Seeded by the batch size: every runtime times the same input.
-          const call = loaded.prepareCall(randomBatch(batch, model.sampleDims, batch));
-          const { msMedian, samples } = await measureMedian(call, job.timing);
-          result.rows.push({ model: model.name, batch, runtime: job.runtime, precision, threads: job.threads, msMedian });
-          log(`${model.name} b${batch} ${label} ${precision}: ${msMedian.toFixed(3)} ms (${samples} samples)`);
-        }
-      } catch (error) {
-        result.errors.push(`${model.name} ${label} ${precision}: ${describe(error)}`);
-      } finally {
-        loaded?.dispose?.();
-      }
-    }
-  }
-  return result;
-}
-
-/** Messages from child.ts. */
-export type ChildMessage = { type: "log"; line: string } | { type: "result"; result: JobResult } | { type: "error"; message: string };
+/** Answers of child.ts: `values` for "load" (the first output on the check input), `msMedian` for "time". */
+export type FromPeer =
+  | { readonly type: "done"; readonly values?: number[]; readonly msMedian?: number; readonly samples?: number }
+  | { readonly type: "failed"; readonly message: string };
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 
-/** Runs the job in a new Node process (TypeScript through tsx), one job at a time. */
-export function runJobInChild(job: PeerJob, log: (line: string) => void): Promise<JobResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    let result: JobResult | undefined;
-    let failure: Error | undefined;
-    child.on("message", (message: ChildMessage) => {
-      if (message.type === "log") log(message.line);
-      else if (message.type === "result") result = message.result;
-      else failure = new Error(`${job.runtime} ${job.threads}t: ${message.message}`);
+/** A runtime's benchmark process: loads models and times calls on request, one request at a time. */
+export class PeerProcess {
+  private readonly child: ChildProcess;
+  private pending: { resolve: (answer: FromPeer) => void; reject: (error: Error) => void } | undefined;
+  private exited: Error | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly runtime: Runtime, readonly threads: number) {
+    this.child = fork(CHILD, [], { execArgv: ["--import", import.meta.resolve("tsx")], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (answer: FromPeer) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve(answer);
     });
-    child.on("error", (error) => (failure ??= error));
-    child.on("exit", (code, signal) => {
-      if (result) resolve(result);
-      else reject(failure ?? new Error(`${job.runtime} ${job.threads}t: the benchmark process exited (${signal ?? `code ${code}`}) without a result`));
+    this.child.on("exit", (code, signal) => {
+      this.exited = new Error(`${this.label}: the benchmark process exited (${signal ?? `code ${code}`})`);
+      this.pending?.reject(this.exited);
+      this.pending = undefined;
     });
-    child.send(job);
-  });
+  }
+
+  get label(): string {
+    return `${this.runtime} ${this.threads}t`;
+  }
+
+  /** Starts the runtime (its thread count fixed from here on). */
+  start(): Promise<void> {
+    return this.request({ type: "start", runtime: this.runtime, threads: this.threads }).then(() => undefined);
+  }
+
+  /** Loads an ONNX file under `key`; returns the first output on the check input. */
+  async load(key: string, path: string, model: JobModel): Promise<number[]> {
+    const answer = await this.request({ type: "load", key, path, inputName: model.inputName, sampleDims: model.sampleDims });
+    return answer.values ?? [];
+  }
+
+  /** The median milliseconds of one call of the model loaded under `key` at `batch`. */
+  async time(key: string, batch: number, model: JobModel, timing: TimingOptions): Promise<{ msMedian: number; samples: number }> {
+    const answer = await this.request({ type: "time", key, batch, sampleDims: model.sampleDims, timing });
+    return { msMedian: answer.msMedian ?? NaN, samples: answer.samples ?? 0 };
+  }
+
+  close(): void {
+    this.child.kill();
+  }
+
+  private request(message: ToPeer): Promise<Extract<FromPeer, { type: "done" }>> {
+    const next = this.queue.then(
+      () =>
+        new Promise<FromPeer>((resolve, reject) => {
+          if (this.exited) return reject(this.exited);
+          this.pending = { resolve, reject };
+          this.child.send(message);
+        }),
+    );
+    this.queue = next.catch(() => undefined);
+    return next.then((answer) => {
+      if (answer.type === "failed") throw new Error(`${this.label}: ${answer.message}`);
+      return answer;
+    });
+  }
 }
