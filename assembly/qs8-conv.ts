@@ -26,7 +26,7 @@
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
 import {
   QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
-  qs8_gemm_4x2_interleaved, requantBound, requantZeroPoint, requantizeAccumulators, widenRow,
+  qs8_gemm_4x2_interleaved, requantBound, requantZeroPoint, requantizeAccumulators, requantizeStarted, widenRow,
 } from "./qs8-microkernel";
 import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
@@ -398,6 +398,7 @@ export function qs8_conv2d_small(
     store<u32>(offsets + (<usize>q << 2), <u32>offset);
   }
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
+  const leftShifts = anyLeftShift(packed, (outC + 3) >> 2, blockBytes);
   const window = poolH * poolW;
   const pooled = window > 1;
   // The grid of output pixels: pooled pixels when pooled, else the convolution's own.
@@ -445,10 +446,19 @@ export function qs8_conv2d_small(
         x = 0;
         y++;
       }
-      smallTileChannels(offsets, pairs, base0, base1, base2, base3, packed, blockBytes, outC, out, pooled ? 1 : count, pooled, zero, lowest, highest);
+      smallTileChannels(offsets, pairs, base0, base1, base2, base3, packed, blockBytes, outC, out, pooled ? 1 : count, pooled, leftShifts, zero, lowest, highest);
       out += <usize>(pooled ? 1 : count) * <usize>outC;
     }
   }
+}
+
+/** Whether some channel of `count` small-layout blocks shifts left (header field 1 above 1). */
+function anyLeftShift(blocks: usize, count: i32, blockBytes: usize): bool {
+  let shifts = i32x4.splat(0);
+  for (let i = 0; i < count; i++) {
+    shifts = v128.or(shifts, i32x4.gt_s(v128.load(blocks + <usize>i * blockBytes + SMALL_FIELD_STRIDE), i32x4.splat(1)));
+  }
+  return v128.any_true(shifts);
 }
 
 /** Bytes of qs8_conv2d_small's table of pair offsets (4 per pair, rounded up to 16). */
@@ -490,19 +500,21 @@ function storeFewBytes(dst: usize, value: u32, count: i32): void {
  * All output channels of one tile of qs8_conv2d_small: four pixels' taps (pair q of pixel r at
  * base_r + offsets[q]) times each group of 4 channels' packed weights; stores `count` pixels
  * (`outC` bytes apart at `out`), or with `pooled` one pixel, the requantized max over the four.
+ * `leftShifts` false (no channel shifts left, as pooling requires anyway) skips that multiply.
  */
 // @ts-ignore: decorator
 @inline
 function smallTileChannels(
   offsets: usize, pairs: i32, base0: usize, base1: usize, base2: usize, base3: usize,
-  packed: usize, blockBytes: usize, outC: i32, out: usize, count: i32, pooled: bool,
+  packed: usize, blockBytes: usize, outC: i32, out: usize, count: i32, pooled: bool, leftShifts: bool,
   zero: v128, lowest: v128, highest: v128,
 ): void {
   const outStride = <usize>outC;
   const offsetsEnd = offsets + (<usize>pairs << 2);
   let block = packed;
   for (let c = 0; c < outC; c += 4) {
-    let acc0 = i32x4.splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    // The accumulators start at init (bias - Z_x * sum of weights), header field 0.
+    let acc0 = v128.load(block), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     let w = block + SMALL_HEADER;
     for (let q = offsets; q < offsetsEnd; q += 4) {
       const offset = <usize>load<u32>(q);
@@ -515,18 +527,15 @@ function smallTileChannels(
     }
     let bytes: v128;
     if (pooled) {
-      // The max of acc + init, the value requantization is non-decreasing in (the addition may wrap);
-      // requantizeAccumulators adds init back, exactly (mod 2^32).
-      const init = v128.load(block);
-      const x0 = i32x4.add(acc0, init), x1 = i32x4.add(acc1, init), x2 = i32x4.add(acc2, init), x3 = i32x4.add(acc3, init);
-      const top = i32x4.sub(i32x4.max_s(i32x4.max_s(x0, x1), i32x4.max_s(x2, x3)), init);
-      const y = requantizeAccumulators(top, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      // The max of acc + init, the value requantization is non-decreasing in (with no left shift).
+      const top = i32x4.max_s(i32x4.max_s(acc0, acc1), i32x4.max_s(acc2, acc3));
+      const y = requantizeStarted(top, block, SMALL_FIELD_STRIDE, zero, lowest, highest, false);
       bytes = narrowToBytes(y, y);
     } else {
-      const y0 = requantizeAccumulators(acc0, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
-      const y1 = requantizeAccumulators(acc1, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
-      const y2 = requantizeAccumulators(acc2, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
-      const y3 = requantizeAccumulators(acc3, block, SMALL_FIELD_STRIDE, zero, lowest, highest);
+      const y0 = requantizeStarted(acc0, block, SMALL_FIELD_STRIDE, zero, lowest, highest, leftShifts);
+      const y1 = requantizeStarted(acc1, block, SMALL_FIELD_STRIDE, zero, lowest, highest, leftShifts);
+      const y2 = requantizeStarted(acc2, block, SMALL_FIELD_STRIDE, zero, lowest, highest, leftShifts);
+      const y3 = requantizeStarted(acc3, block, SMALL_FIELD_STRIDE, zero, lowest, highest, leftShifts);
       // Bytes [pixel 0: 4 channels | pixel 1 | pixel 2 | pixel 3].
       bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(y0, y1), i16x8.narrow_i32x4_s(y2, y3));
     }

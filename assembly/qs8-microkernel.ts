@@ -138,7 +138,19 @@ function requantizeExactly(x: v128, params: usize, stride: usize, zeroPoint: v12
 // @ts-ignore: decorator
 @inline
 export function requantizeAccumulators(acc: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128): v128 {
-  const x = i32x4.mul(i32x4.add(acc, v128.load(params)), v128.load(params + stride));
+  return requantizeStarted(i32x4.add(acc, v128.load(params)), params, stride, zeroPoint, lowest, highest, true);
+}
+
+/**
+ * requantizeAccumulators on `started` = acc + init (a loop that starts its accumulators at field 0).
+ * `leftShifts` false promises that no lane shifts left (field 1 all ones): the multiply is skipped.
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeStarted(
+  started: v128, params: usize, stride: usize, zeroPoint: v128, lowest: v128, highest: v128, leftShifts: bool,
+): v128 {
+  const x = leftShifts ? i32x4.mul(started, v128.load(params + stride)) : started;
   const scaled = f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(params + stride * 7));
   const v = f32x4.pmin(f32x4.pmax(scaled, lowest), highest);
   const shifted = f32x4.add(v, f32x4.splat(ROUNDING_MAGIC));
