@@ -1,7 +1,6 @@
 // Our int8 session against TensorFlow.js (wasm backend, fp32) in one process, rounds alternating,
-// best median of each: the model table of `npm run bench` runs every runtime in a process of its
-// own, minutes apart, and on a shared machine whose speed drifts the ratio of two such rows can be
-// off by 30% and more; this check times both under the same conditions.
+// best median of each: a second look at the model table's ratio to TF.js, from one heap and one
+// process instead of two processes taking turns.
 //   npx tsx bench/ours-vs-tfjs.ts [simplenet,mlp,resnet] [1,64]
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
