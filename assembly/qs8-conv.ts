@@ -377,24 +377,43 @@ export function qs8_conv2d_small(
   inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
 ): void {
   const runPairs = (kernelW * inC + 1) >> 1;
-  const pairs = kernelH * runPairs;
+  // One input channel: taps paired across kernel rows, read from the pair images (see pairImages).
+  const single = inC == 1;
+  const pairs = single ? (kernelH >> 1) * kernelW + (kernelH & 1) * ((kernelW + 1) >> 1) : kernelH * runPairs;
   const blockBytes = SMALL_HEADER + <usize>pairs * SMALL_PAIR_BYTES;
   const zero = requantZeroPoint(outputZeroPoint);
   const lowest = requantBound(qmin, outputZeroPoint);
   const highest = requantBound(qmax, outputZeroPoint);
   const paddedH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1;
   const paddedW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1;
+  // The widened image has dilation's worth of extra rows and columns (Z_x) for the pair images.
+  const widenedH = single ? paddedH + dilationH : paddedH;
+  const widenedW = single ? paddedW + dilationW : paddedW;
   const pixelBytes = <usize>inC << 1;
-  const lineBytes = <usize>paddedW * pixelBytes;
-  const direct = dilationW == 1;
+  const lineBytes = <usize>widenedW * pixelBytes;
+  const direct = single || dilationW == 1;
   const offsets = scratch;
   const rows = offsets + smallOffsetsBytes(pairs);
   const rowBytes = <usize>pairs << 2;
   const padded = rows + (direct ? 0 : rowBytes * SMALL_TILE_PIXELS);
+  const vertical = padded + <usize>widenedH * lineBytes;
+  const pairLineBytes = <usize>paddedW << 2;
+  const horizontal = vertical + <usize>paddedH * pairLineBytes;
   for (let q = 0; q < pairs; q++) {
-    const ky = q / runPairs;
-    const p = q - ky * runPairs;
-    const offset = direct ? <usize>(ky * dilationH) * lineBytes + (<usize>p << 2) : <usize>q << 2;
+    let offset: usize;
+    if (single) {
+      // Vertical pairs (rows 2i and 2i + 1) column by column, then the odd last row's horizontal pairs.
+      const verticalPairs = (kernelH >> 1) * kernelW;
+      const ky = q < verticalPairs ? (q / kernelW) << 1 : kernelH - 1;
+      const kx = q < verticalPairs ? q % kernelW : (q - verticalPairs) << 1;
+      const at = <usize>(ky * dilationH) * pairLineBytes + (<usize>(kx * dilationW) << 2);
+      offset = q < verticalPairs ? at : horizontal - vertical + at;
+    } else if (direct) {
+      const ky = q / runPairs;
+      offset = <usize>(ky * dilationH) * lineBytes + (<usize>(q - ky * runPairs) << 2);
+    } else {
+      offset = <usize>q << 2;
+    }
     store<u32>(offsets + (<usize>q << 2), <u32>offset);
   }
   const imageBytes = <usize>inH * <usize>inW * <usize>inC;
@@ -408,7 +427,8 @@ export function qs8_conv2d_small(
   const tilePixels = pooled ? 1 : SMALL_TILE_PIXELS;
   let out = output;
   for (let b = 0; b < batch; b++) {
-    widenPaddedImage(input + <usize>b * imageBytes, padded, inH, inW, inC, paddedH, paddedW, padTop, padLeft, inputZeroPoint);
+    widenPaddedImage(input + <usize>b * imageBytes, padded, inH, inW, inC, widenedH, widenedW, padTop, padLeft, inputZeroPoint);
+    if (single) pairImages(padded, widenedW, vertical, horizontal, paddedH, paddedW, dilationH, dilationW);
     // The next grid pixel (y, x) of this image.
     let y = 0, x = 0;
     for (let p = 0; p < pixels; p += tilePixels) {
@@ -418,7 +438,9 @@ export function qs8_conv2d_small(
       // The pixel (oy, ox) of tile row r: the window's pixels row by row when pooled.
       let oy = pooled ? y * poolH : y, ox = pooled ? x * poolW : x;
       for (let r = 0; r < count; r++) {
-        let base = padded + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
+        let base = single
+          ? vertical + <usize>(oy * strideH) * pairLineBytes + (<usize>(ox * strideW) << 2)
+          : padded + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
         if (!direct) {
           const row = rows + <usize>r * rowBytes;
           gatherDilatedTaps(row, base, kernelH, kernelW, inC, <usize>dilationH * lineBytes, <usize>dilationW * pixelBytes, runPairs);
@@ -448,6 +470,43 @@ export function qs8_conv2d_small(
       }
       smallTileChannels(offsets, pairs, base0, base1, base2, base3, packed, blockBytes, outC, out, pooled ? 1 : count, pooled, leftShifts, zero, lowest, highest);
       out += <usize>(pooled ? 1 : count) * <usize>outC;
+    }
+  }
+}
+
+/**
+ * The pair images of a widened one-channel image (int16 [paddedH + dilationH, widenedW], Z_x
+ * beyond paddedH x paddedW): vertical[y][x] = (image[y][x], image[y + dilationH][x]) and
+ * horizontal[y][x] = (image[y][x], image[y][x + dilationW]), int16 pairs over paddedH x paddedW.
+ * Two taps of one kernel column (or row) are then one 4-byte load, so a 3x3 kernel takes 5 pairs
+ * (three vertical, one horizontal, one with a zero weight) where rows padded to even take 6.
+ */
+function pairImages(
+  image: usize, widenedW: i32, vertical: usize, horizontal: usize, paddedH: i32, paddedW: i32, dilationH: i32, dilationW: i32,
+): void {
+  const lineBytes = <usize>widenedW << 1;
+  for (let y = 0; y < paddedH; y++) {
+    const row = image + <usize>y * lineBytes;
+    const below = row + <usize>dilationH * lineBytes;
+    const right = row + (<usize>dilationW << 1);
+    const v = vertical + (<usize>(y * paddedW) << 2);
+    const h = horizontal + (<usize>(y * paddedW) << 2);
+    let x = 0;
+    for (; x + 8 <= paddedW; x += 8) {
+      const at = <usize>x << 1;
+      const a = v128.load(row + at);
+      const b = v128.load(below + at);
+      const c = v128.load(right + at);
+      v128.store(v + (at << 1), i16x8.shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(v + (at << 1), i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+      v128.store(h + (at << 1), i16x8.shuffle(a, c, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(h + (at << 1), i16x8.shuffle(a, c, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    }
+    for (; x < paddedW; x++) {
+      const at = <usize>x << 1;
+      const value = load<u16>(row + at);
+      store<u32>(v + (at << 1), <u32>value | (<u32>load<u16>(below + at) << 16));
+      store<u32>(h + (at << 1), <u32>value | (<u32>load<u16>(right + at) << 16));
     }
   }
 }

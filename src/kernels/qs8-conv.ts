@@ -152,19 +152,37 @@ function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): 
   return { buffer, gemmLayout };
 }
 
-/** Tap pairs of the "small" layout: each kernel row's kernelW * inC taps padded to even. */
-function smallPairs(kernelH: number, kernelW: number, inC: number): number {
-  return kernelH * Math.ceil((kernelW * inC) / 2);
+/**
+ * The tap pairs of the "small" layout, in order, as im2col tap indices (ky, kx, ci) per slot (-1:
+ * a zero weight). One input channel: taps of kernel rows 2i and 2i + 1 pair column by column, and
+ * an odd last row pairs along its columns (assembly/qs8-conv.ts pairImages). Otherwise each kernel
+ * row's kernelW * inC taps pair in order, an odd last one with a zero weight.
+ */
+function smallPairing(kernelH: number, kernelW: number, inC: number): (readonly [number, number])[] {
+  const pairs: (readonly [number, number])[] = [];
+  if (inC === 1) {
+    for (let ky = 0; ky + 1 < kernelH; ky += 2) {
+      for (let kx = 0; kx < kernelW; kx++) pairs.push([ky * kernelW + kx, (ky + 1) * kernelW + kx]);
+    }
+    if (kernelH % 2 === 1) {
+      const last = (kernelH - 1) * kernelW;
+      for (let kx = 0; kx < kernelW; kx += 2) pairs.push([last + kx, kx + 1 < kernelW ? last + kx + 1 : -1]);
+    }
+    return pairs;
+  }
+  const run = kernelW * inC;
+  for (let ky = 0; ky < kernelH; ky++) {
+    for (let v = 0; v < run; v += 2) pairs.push([ky * run + v, v + 1 < run ? ky * run + v + 1 : -1]);
+  }
+  return pairs;
 }
 
 function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): PackedWeights {
-  const { outC, kernelH } = params;
+  const { outC } = params;
   const K = params.kernelH * params.kernelW * params.inCPerGroup;
-  const runValues = params.kernelW * params.inCPerGroup;
-  const runPairs = Math.ceil(runValues / 2);
-  const pairs = smallPairs(kernelH, params.kernelW, params.inCPerGroup);
+  const pairing = smallPairing(params.kernelH, params.kernelW, params.inCPerGroup);
   const blocks = Math.ceil(outC / SMALL_LANES);
-  const blockBytes = SMALL_HEADER_BYTES + pairs * SMALL_PAIR_BYTES;
+  const blockBytes = SMALL_HEADER_BYTES + pairing.length * SMALL_PAIR_BYTES;
   const buffer = arena.alloc("int8", blocks * blockBytes);
   const memory = arena.kernels.memory.buffer;
   new Uint8Array(memory, buffer.ptr, buffer.length).fill(0);
@@ -177,12 +195,11 @@ function packSmall(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array):
     writeRequantFields(ints, base / 4, SMALL_LANES, laneChannels, init, params.multiplier, params.shift);
     laneChannels.forEach((c, lane) => {
       if (c < 0) return;
-      for (let t = 0; t < K; t++) {
-        const ky = Math.floor(t / runValues);
-        const v = t - ky * runValues;
-        const pair = ky * runPairs + (v >> 1);
-        shorts[(base + SMALL_HEADER_BYTES + pair * SMALL_PAIR_BYTES) / 2 + 2 * lane + (v & 1)] = weights[c * K + t];
-      }
+      pairing.forEach((taps, pair) => {
+        taps.forEach((t, slot) => {
+          if (t >= 0) shorts[(base + SMALL_HEADER_BYTES + pair * SMALL_PAIR_BYTES) / 2 + 2 * lane + slot] = weights[c * K + t];
+        });
+      });
     });
   }
   return { buffer, gemmLayout: null };
@@ -305,11 +322,18 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   if (packed.kind === "depthwise") return 32 * Math.ceil(taps / 2) + shape.inC;
   const { outH, outW } = conv2dOutputHW(shape);
   if (packed.kind === "small") {
-    // The pair offsets (rounded to 16 bytes), four gathered rows when columns are dilated, one
-    // widened padded image and 16 bytes of slack (assembly/qs8-conv.ts qs8_conv2d_small).
-    const pairs = smallPairs(packed.kernelH, packed.kernelW, packed.inCPerGroup);
+    // The pair offsets (rounded to 16 bytes), then with one input channel the widened image with
+    // dilation's worth of extra rows and columns and its two pair images; else four gathered rows
+    // when columns are dilated and the widened image (assembly/qs8-conv.ts qs8_conv2d_small); and
+    // 16 bytes of slack.
+    const pairs = smallPairing(packed.kernelH, packed.kernelW, packed.inCPerGroup).length;
+    const offsets = 16 * Math.ceil(pairs / 4);
+    if (packed.inCPerGroup === 1) {
+      const { paddedH, paddedW } = paddedExtent(shape, outH, outW);
+      return offsets + 2 * (paddedH + shape.dilationH) * (paddedW + shape.dilationW) + 2 * 4 * paddedH * paddedW + 16;
+    }
     const rows = shape.dilationW === 1 ? 0 : TILE_ROWS * 4 * pairs;
-    return 16 * Math.ceil(pairs / 4) + rows + widenedImageBytes(shape, outH, outW) + 16;
+    return offsets + rows + widenedImageBytes(shape, outH, outW) + 16;
   }
   const layout = gemmLayoutOf(packed);
   if (!convWidensImages(packed, shape)) return qs8GemmTileBytes("qs8Conv2dScratchSize", layout, shape.batch * outH * outW);
@@ -317,10 +341,17 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   return 2 * TILE_ROWS * 2 * layout.kPadded + widenedImageBytes(shape, outH, outW);
 }
 
+/** The rows and columns of the padded input that the output pixels read. */
+function paddedExtent(shape: Conv2dShape, outH: number, outW: number): { paddedH: number; paddedW: number } {
+  return {
+    paddedH: (outH - 1) * shape.strideH + (shape.kernelH - 1) * shape.dilationH + 1,
+    paddedW: (outW - 1) * shape.strideW + (shape.kernelW - 1) * shape.dilationW + 1,
+  };
+}
+
 /** Bytes of one image widened to int16 inside the padding that the output pixels read. */
 function widenedImageBytes(shape: Conv2dShape, outH: number, outW: number): number {
-  const paddedH = (outH - 1) * shape.strideH + (shape.kernelH - 1) * shape.dilationH + 1;
-  const paddedW = (outW - 1) * shape.strideW + (shape.kernelW - 1) * shape.dilationW + 1;
+  const { paddedH, paddedW } = paddedExtent(shape, outH, outW);
   return 2 * paddedH * paddedW * shape.inC;
 }
 
