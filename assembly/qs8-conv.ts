@@ -425,53 +425,84 @@ export function qs8_conv2d_small(
   const gridW = outW / poolW;
   const pixels = gridH * gridW;
   const tilePixels = pooled ? 1 : SMALL_TILE_PIXELS;
+  // Where pixel (oy, ox) of the convolution reads from: the pair images, or the widened image.
+  const source = single ? vertical : padded;
+  const columnStep = <usize>strideW * (single ? 4 : pixelBytes);
+  const rowStep = <usize>strideH * (single ? pairLineBytes : lineBytes);
+  // The steps between grid pixels, and the offsets of a tile's pixels from its first: a pool
+  // window row by row (its last pixel repeated), or four output columns.
+  const gridColumnStep = columnStep * <usize>poolW;
+  const gridRowStep = rowStep * <usize>poolH;
+  const offset1 = tilePixelOffset(1, pooled, window, poolW, rowStep, columnStep);
+  const offset2 = tilePixelOffset(2, pooled, window, poolW, rowStep, columnStep);
+  const offset3 = tilePixelOffset(3, pooled, window, poolW, rowStep, columnStep);
   let out = output;
   for (let b = 0; b < batch; b++) {
     widenPaddedImage(input + <usize>b * imageBytes, padded, inH, inW, inC, widenedH, widenedW, padTop, padLeft, inputZeroPoint);
     if (single) pairImages(padded, widenedW, vertical, horizontal, paddedH, paddedW, dilationH, dilationW);
-    // The next grid pixel (y, x) of this image.
+    // The next grid pixel (y, x) of this image, and where it reads from.
     let y = 0, x = 0;
+    let at = source;
     for (let p = 0; p < pixels; p += tilePixels) {
       const count = pooled ? window : min(SMALL_TILE_PIXELS, pixels - p);
       // The receptive fields of the tile's pixels (the last one repeated to fill the tile).
       let base0: usize = 0, base1: usize = 0, base2: usize = 0, base3: usize = 0;
-      // The pixel (oy, ox) of tile row r: the window's pixels row by row when pooled.
-      let oy = pooled ? y * poolH : y, ox = pooled ? x * poolW : x;
-      for (let r = 0; r < count; r++) {
-        let base = single
-          ? vertical + <usize>(oy * strideH) * pairLineBytes + (<usize>(ox * strideW) << 2)
-          : padded + <usize>(oy * strideH) * lineBytes + <usize>(ox * strideW) * pixelBytes;
-        if (!direct) {
-          const row = rows + <usize>r * rowBytes;
-          gatherDilatedTaps(row, base, kernelH, kernelW, inC, <usize>dilationH * lineBytes, <usize>dilationW * pixelBytes, runPairs);
-          base = row;
-        }
-        if (r == 0) base0 = base1 = base2 = base3 = base;
-        else if (r == 1) base1 = base2 = base3 = base;
-        else if (r == 2) base2 = base3 = base;
-        else base3 = base;
-        if (pooled) {
-          if (++ox == (x + 1) * poolW) {
-            ox = x * poolW;
-            oy++;
+      if (direct && (pooled || x + SMALL_TILE_PIXELS <= gridW)) {
+        // A pool window, or four pixels of one output row.
+        base0 = at;
+        base1 = at + offset1;
+        base2 = at + offset2;
+        base3 = at + offset3;
+        x += tilePixels;
+      } else {
+        // Pixels across a row end, or gathered (dilated columns): one at a time.
+        let oy = pooled ? y * poolH : y, ox = pooled ? x * poolW : x;
+        for (let r = 0; r < count; r++) {
+          let base = source + <usize>oy * rowStep + <usize>ox * columnStep;
+          if (!direct) {
+            const row = rows + <usize>r * rowBytes;
+            gatherDilatedTaps(row, base, kernelH, kernelW, inC, <usize>dilationH * lineBytes, <usize>dilationW * pixelBytes, runPairs);
+            base = row;
           }
-        } else if (++x == gridW) {
-          x = 0;
-          y++;
-          ox = 0;
-          oy = y;
-        } else {
-          ox = x;
+          if (r == 0) base0 = base1 = base2 = base3 = base;
+          else if (r == 1) base1 = base2 = base3 = base;
+          else if (r == 2) base2 = base3 = base;
+          else base3 = base;
+          if (pooled) {
+            if (++ox == (x + 1) * poolW) {
+              ox = x * poolW;
+              oy++;
+            }
+          } else if (++x == gridW) {
+            x = 0;
+            y++;
+            ox = 0;
+            oy = y;
+          } else {
+            ox = x;
+          }
         }
+        if (pooled) x++;
       }
-      if (pooled && ++x == gridW) {
+      if (x == gridW) {
         x = 0;
         y++;
       }
+      at = source + <usize>y * gridRowStep + <usize>x * gridColumnStep;
       smallTileChannels(offsets, pairs, base0, base1, base2, base3, packed, blockBytes, outC, out, pooled ? 1 : count, pooled, leftShifts, zero, lowest, highest);
       out += <usize>(pooled ? 1 : count) * <usize>outC;
     }
   }
+}
+
+/**
+ * The offset of tile pixel r (1..3) from the tile's first: in a pool window of `window` pixels,
+ * poolW per row, row by row (past the window, its last pixel again); else r output columns on.
+ */
+function tilePixelOffset(r: i32, pooled: bool, window: i32, poolW: i32, rowStep: usize, columnStep: usize): usize {
+  if (!pooled) return <usize>r * columnStep;
+  const pixel = min(r, window - 1);
+  return <usize>(pixel / poolW) * rowStep + <usize>(pixel % poolW) * columnStep;
 }
 
 /**
