@@ -96,6 +96,20 @@ export function timeRelaxedPeak(kernels: KernelInstance, maxTime: number): numbe
   return (iterations * 8 * 16 * 2) / (timing.medianMs * 1e6);
 }
 
+/** The kernel name of the fp32 ceiling's row (timeF32Peak). */
+export const F32_PEAK_KERNEL = "f32x4.mul + f32x4.add";
+
+/**
+ * GOP/s of f32x4.mul + f32x4.add alone on registers (assembly/peak.ts), the fp32 GEMM's ceiling:
+ * one multiply-accumulate per lane per pair, as the fp32 GEMM's inner loop does it.
+ */
+export function timeF32Peak(kernels: KernelInstance, maxTime: number): number {
+  const iterations = 2_000_000;
+  const peak = kernels.exports.peak_f32x4_mul_add as (iterations: number, seed: number) => number;
+  const timing = measure("fp32 peak", () => peak(iterations, 0.5), { maxTime });
+  return (iterations * 12 * 4 * 2) / (timing.medianMs * 1e6);
+}
+
 /** GOP/s of our int8 GEMM in the arena's kernel build, weights packed once as a session would. */
 export function timeQs8Gemm(arena: WasmArena, gemm: GemmCase, maxTime: number): number {
   const { M, N, K } = gemm;
