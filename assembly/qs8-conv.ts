@@ -1,20 +1,26 @@
 // int8 2-D convolution with fused requantization, NHWC activations. Padded positions read as the
 // input zero point Z_x (real 0), so the pack-time fold accInit = b - Z_x * sum(w) stays exact.
 //
-// qs8_conv2d (any groups): each tile of four output pixels of one group is gathered (im2col) and
-// widened to int16 into the scratch, then multiplied by the group's packed weights with the GEMM
-// micro-kernel (qs8-microkernel.ts). The im2col order of a row is (ky, kx, ci).
+// qs8_conv2d (any groups): tiles of four output pixels of one group are multiplied by the group's
+// packed weights with the GEMM micro-kernel (qs8-microkernel.ts); a tile's rows are the pixels'
+// im2col rows in (ky, kx, ci) order. With the plain layout and inC / groups a multiple of 8, each
+// image is widened to int16 inside its padding once and the taps are copied from there straight
+// into the micro-kernel's interleaved tile (convFromWidenedImages); otherwise each row is gathered
+// from the int8 input (im2colRow), widened or, relaxed, as bytes.
 //
 // qs8_conv2d_small (groups == 1, K = kernelH * kernelW * inC <= 32: first layers on images):
-// direct loops, SIMD over 4 output channels. Each output pixel's K taps are gathered once as
-// int16 pairs; one i32x4.dot_i16x8_s of a splatted tap pair with a packed weight vector adds two
-// taps to four channels, so K pads only to even and the gather is shared by all channels. Packed
-// weights, per group of 4 output channels (lane i is channel 4g + i):
+// direct loops, SIMD over 4 output channels, over each image widened to int16 inside its padding.
+// One i32x4.dot_i16x8_s of a splatted pair of taps (two adjacent int16 in the widened image, or
+// in a pair image: see pairImages) with a packed weight vector adds two taps to four channels, and
+// each splat serves all four channels. Packed weights, per group of 4 output channels (lane i is
+// channel 4g + i):
 //
 //   block = header (SMALL_HEADER bytes: 9 requantization fields x 4 lanes)
-//         | ceil(K / 2) tap pairs x 4 channels x [w(tap 2p), w(tap 2p + 1)] as int16 (16 bytes)
+//         | P tap pairs x 4 channels x [w(first tap), w(second tap)] as int16 (16 bytes)
 //
-// with taps in im2col order (ky, kx, ci).
+// where the pairs are, for one input channel, kernel rows 2i and 2i + 1 column by column and then
+// an odd last row's columns two by two; otherwise each kernel row's kernelW * inC taps two by two.
+// A pair's missing second tap has weight 0 (src/kernels/qs8-conv.ts smallPairing).
 //
 // qs8_conv2d_depthwise (groups == inC, outC = inC * depthMultiplier): direct loops, SIMD over 8
 // channels, two taps per i32x4.dot_i16x8_s (the inputs of taps t and t+1 interleaved as int16
@@ -355,14 +361,16 @@ function convFromWidenedImages(
  * input int8 [batch, inH, inW, inC], output int8 [batch, outH, outW, outC] (convolution output
  * size), or with the pool [batch, outH / poolH, outW / poolW, outC] (floor); `packed` from
  * packQs8Conv2d (kind "small"), scratch of qs8Conv2dScratchSize (host): the pair offsets, four
- * gathered rows (dilationW > 1 only), then one widened padded image and 16 bytes of slack.
+ * gathered rows (inC > 1 with dilationW > 1 only), one widened padded image (with one input
+ * channel, dilation's worth of extra rows and columns, then its two pair images), 16 bytes of slack.
  *
- * Each image is widened to int16 inside its padding (Z_x) first. With dilationW == 1 a kernel
- * row's kernelW * inC taps are then one run in that image, and the K loop splat-loads its pairs
- * straight from there (a pair index's byte offset from the pixel's receptive field comes from a
- * table): no per-pixel gather, whose short overlapping stores the loads would wait on. A run of odd
- * length reads one value past it, against a zero weight. Otherwise (dilated columns) each pixel's
- * taps are first copied into a scratch row in the same pair layout.
+ * Each image is widened to int16 inside its padding (Z_x) first. The K loop then splat-loads each
+ * pair straight from there, at a byte offset from the pixel's receptive field that a table gives:
+ * no per-pixel gather, whose short overlapping stores the loads would wait on. With one input
+ * channel the pairs come from the pair images (any dilation); otherwise, with dilationW == 1, a
+ * kernel row's kernelW * inC taps are one run in the widened image (a run of odd length reads one
+ * value past it, against a zero weight), and with dilated columns each pixel's taps are first
+ * copied into a scratch row in the same pair layout.
  * Without the pool a tile is four consecutive output pixels (a last partial tile repeats its last
  * pixel and stores only the real ones). With it a tile is one pool window, and the window's
  * accumulators are reduced by max before one requantization: requantization is monotone
