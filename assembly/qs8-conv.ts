@@ -655,21 +655,22 @@ function smallTileChannels(
 }
 
 /**
- * Eight channels of one depthwise output pixel: `taps` is a table of 2 * pairs input pointers
- * (one per tap, padding taps pointing at a row of Z_x), each read at byte `offset`. Returns the
- * eight requantized int8 results in the low 8 bytes.
+ * Eight channels of one depthwise output pixel: `offsets` holds 2 * pairs byte offsets (one per
+ * tap, an odd last slot repeating tap 0 against a zero weight) from `at`, the pixel's receptive
+ * field in the widened image plus the block's first channel. Returns the eight requantized int8
+ * results in the low 8 bytes.
  */
 function depthwiseBlock(
-  taps: usize, pairs: i32, offset: usize, block: usize,
+  offsets: usize, pairs: i32, at: usize, block: usize,
   zero: v128, lowest: v128, highest: v128,
 ): v128 {
   let accLow = i32x4.splat(0);
   let accHigh = accLow;
   let w = block + DW_HEADER;
   for (let p = 0; p < pairs; p++) {
-    const table = taps + (<usize>p << 3);
-    const first = v128.load8x8_s(<usize>load<u32>(table) + offset);
-    const second = v128.load8x8_s(<usize>load<u32>(table, 4) + offset);
+    const table = offsets + (<usize>p << 3);
+    const first = v128.load(at + <usize>load<u32>(table));
+    const second = v128.load(at + <usize>load<u32>(table, 4));
     accLow = i32x4.add(accLow, i32x4.dot_i16x8_s(i16x8.shuffle(first, second, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(w)));
     accHigh = i32x4.add(accHigh, i32x4.dot_i16x8_s(i16x8.shuffle(first, second, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(w, 16)));
     w += DW_PAIR_BYTES;
@@ -693,9 +694,11 @@ function storeBytesStrided(dst: usize, stride: usize, bytes: v128, count: i32): 
 /**
  * Depthwise int8 convolution (groups == channels, outC = channels * depthMultiplier).
  * input int8 [batch, inH, inW, channels], output int8 [batch, outH, outW, outC], `packed` from
- * packQs8Conv2d, scratch of 32 * ceil(kernelH * kernelW / 2) + channels bytes:
- * [tap pointers | staging pointers | staging (8 bytes per tap) | a row of Z_x].
- * The channel tail (channels % 8) is staged so that no load reads outside the input.
+ * packQs8Conv2d, scratch of qs8Conv2dScratchSize (host): [tap offsets (2 * pairs, rounded up to 16
+ * bytes) | one image widened to int16 inside its padding (Z_x) | 16 bytes of slack]. Each image is
+ * widened once, so every tap of every pixel is a plain 16-byte load of 8 channels at a fixed offset
+ * from the pixel (no bounds tests, no widening per tap); the channel tail (channels % 8) reads past
+ * its pixel, into the next one or the slack, against zero weights.
  */
 export function qs8_conv2d_depthwise(
   input: usize, output: usize, packed: usize, scratch: usize,
@@ -704,60 +707,41 @@ export function qs8_conv2d_depthwise(
   padTop: i32, padLeft: i32,
   inputZeroPoint: i32, outputZeroPoint: i32, qmin: i32, qmax: i32,
 ): void {
-  const pairs = (kernelH * kernelW + 1) >> 1;
+  const taps = kernelH * kernelW;
+  const pairs = (taps + 1) >> 1;
   const slots = pairs << 1;
-  const taps = scratch;
-  const stagedTaps = taps + (<usize>slots << 2);
-  const staging = stagedTaps + (<usize>slots << 2);
-  const zeroRow = staging + (<usize>slots << 3);
-  memory.fill(zeroRow, <u8>inputZeroPoint, <usize>channels);
+  const paddedH = (outH - 1) * strideH + (kernelH - 1) * dilationH + 1;
+  const paddedW = (outW - 1) * strideW + (kernelW - 1) * dilationW + 1;
+  const pixelBytes = <usize>channels << 1;
+  const lineBytes = <usize>paddedW * pixelBytes;
+  const offsets = scratch;
+  const widened = offsets + (<usize>((slots + 3) & ~3) << 2);
   for (let s = 0; s < slots; s++) {
-    store<u32>(taps + (<usize>s << 2), <u32>zeroRow);
-    store<u32>(stagedTaps + (<usize>s << 2), <u32>(staging + (<usize>s << 3)));
+    const t = s < taps ? s : 0;
+    const ky = t / kernelW;
+    const kx = t - ky * kernelW;
+    store<u32>(offsets + (<usize>s << 2), <u32>(<usize>(ky * dilationH) * lineBytes + <usize>(kx * dilationW) * pixelBytes));
   }
   const zero = requantZeroPoint(outputZeroPoint);
   const lowest = requantBound(qmin, outputZeroPoint);
   const highest = requantBound(qmax, outputZeroPoint);
   const outC = channels * depthMultiplier;
-  const fullChannels = channels & ~(DW_LANES - 1);
-  const tail = channels - fullChannels;
   const blockBytes = DW_HEADER + <usize>pairs * DW_PAIR_BYTES;
-  const pixelBytes = <usize>channels;
+  const imageBytes = <usize>inH * <usize>inW * <usize>channels;
+  const columnStep = <usize>strideW * pixelBytes;
   let out = output;
   for (let b = 0; b < batch; b++) {
-    const image = input + <usize>b * <usize>inH * <usize>inW * pixelBytes;
+    widenPaddedImage(input + <usize>b * imageBytes, widened, inH, inW, channels, paddedH, paddedW, padTop, padLeft, inputZeroPoint);
     for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++) {
-        let slot = taps;
-        const ix0 = ox * strideW - padLeft;
-        for (let ky = 0; ky < kernelH; ky++) {
-          const iy = oy * strideH - padTop + ky * dilationH;
-          const rowInside = iy >= 0 && iy < inH;
-          const line = image + <usize>iy * <usize>inW * pixelBytes;
-          for (let kx = 0, ix = ix0; kx < kernelW; kx++, ix += dilationW) {
-            const inside = rowInside && ix >= 0 && ix < inW;
-            store<u32>(slot, <u32>(inside ? line + <usize>ix * pixelBytes : zeroRow));
-            slot += 4;
-          }
-        }
-        if (tail > 0) {
-          for (let s = 0; s < slots; s++) {
-            const from = <usize>load<u32>(taps + (<usize>s << 2)) + <usize>fullChannels;
-            const to = staging + (<usize>s << 3);
-            for (let i = 0; i < tail; i++) store<u8>(to + <usize>i, load<u8>(from + <usize>i));
-          }
-        }
+      let pixel = widened + <usize>(oy * strideH) * lineBytes;
+      for (let ox = 0; ox < outW; ox++, pixel += columnStep) {
         let block = packed;
         for (let j = 0; j < depthMultiplier; j++) {
-          for (let c = 0; c < fullChannels; c += DW_LANES) {
-            const bytes = depthwiseBlock(taps, pairs, <usize>c, block, zero, lowest, highest);
-            if (depthMultiplier == 1) v128.store64_lane(out + <usize>c, bytes, 0);
-            else storeBytesStrided(out + <usize>(c * depthMultiplier + j), <usize>depthMultiplier, bytes, DW_LANES);
-            block += blockBytes;
-          }
-          if (tail > 0) {
-            const bytes = depthwiseBlock(stagedTaps, pairs, 0, block, zero, lowest, highest);
-            storeBytesStrided(out + <usize>(fullChannels * depthMultiplier + j), <usize>depthMultiplier, bytes, tail);
+          for (let c = 0; c < channels; c += DW_LANES) {
+            const bytes = depthwiseBlock(offsets, pairs, pixel + (<usize>c << 1), block, zero, lowest, highest);
+            const count = min(DW_LANES, channels - c);
+            if (depthMultiplier == 1 && count == DW_LANES) v128.store64_lane(out + <usize>c, bytes, 0);
+            else storeBytesStrided(out + <usize>(c * depthMultiplier + j), <usize>depthMultiplier, bytes, count);
             block += blockBytes;
           }
         }

@@ -319,8 +319,9 @@ function gemmLayoutOf(packed: PackedQs8Conv2d): Qs8GemmLayout {
 export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape): number {
   requireMatchingShape("qs8Conv2dScratchSize", packed, shape);
   const taps = packed.kernelH * packed.kernelW;
-  if (packed.kind === "depthwise") return 32 * Math.ceil(taps / 2) + shape.inC;
   const { outH, outW } = conv2dOutputHW(shape);
+  // Tap offsets (two per pair, rounded to 16 bytes), one widened padded image, 16 bytes of slack.
+  if (packed.kind === "depthwise") return 16 * Math.ceil((2 * Math.ceil(taps / 2)) / 4) + widenedImageBytes(shape, outH, outW) + 16;
   if (packed.kind === "small") {
     // The pair offsets (rounded to 16 bytes), then with one input channel the widened image with
     // dilation's worth of extra rows and columns and its two pair images; else four gathered rows
