@@ -660,12 +660,15 @@ function smallTileChannels(
  * field in the widened image plus the block's first channel. Returns the eight requantized int8
  * results in the low 8 bytes.
  */
+// @ts-ignore: decorator
+@inline
 function depthwiseBlock(
   offsets: usize, pairs: i32, at: usize, block: usize,
   zero: v128, lowest: v128, highest: v128,
 ): v128 {
-  let accLow = i32x4.splat(0);
-  let accHigh = accLow;
+  // The accumulators start at init (header field 0 of each half).
+  let accLow = v128.load(block);
+  let accHigh = v128.load(block, 16);
   let w = block + DW_HEADER;
   for (let p = 0; p < pairs; p++) {
     const table = offsets + (<usize>p << 3);
@@ -675,8 +678,8 @@ function depthwiseBlock(
     accHigh = i32x4.add(accHigh, i32x4.dot_i16x8_s(i16x8.shuffle(first, second, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(w, 16)));
     w += DW_PAIR_BYTES;
   }
-  const low = requantizeAccumulators(accLow, block, DW_FIELD_STRIDE, zero, lowest, highest);
-  const high = requantizeAccumulators(accHigh, block + 16, DW_FIELD_STRIDE, zero, lowest, highest);
+  const low = requantizeStarted(accLow, block, DW_FIELD_STRIDE, zero, lowest, highest, true);
+  const high = requantizeStarted(accHigh, block + 16, DW_FIELD_STRIDE, zero, lowest, highest, true);
   return narrowToBytes(low, high);
 }
 
