@@ -32,7 +32,7 @@
 // with T = kernelH * kernelW; lane i is input channel 8b + i and output channel (8b + i) * mult + j.
 import {
   QS8_PAIR_HEADER, QS8_TILE_ROWS, blockWeightBytes, fillRow, narrowToBytes, qs8_gemm_1x2, qs8_gemm_4x2,
-  qs8_gemm_4x2_interleaved, requantBound, requantZeroPoint, requantizeAccumulators, requantizeStarted, widenRow,
+  qs8_gemm_4x2_interleaved, requantBound, requantZeroPoint, requantizeStarted, widenRow,
 } from "./qs8-microkernel";
 import { gemmRowBytes, gemmRowsStart, qs8_gemm } from "./qs8-gemm";
 
