@@ -12,4 +12,6 @@ export * from "./quantize";
 export * from "./layout";
 export * from "./qs8-gemm";
 export * from "./qs8-conv";
+export * from "./qs8-conv-small";
+export * from "./qs8-dwconv";
 export * from "./f32-elementwise";

@@ -1,6 +1,6 @@
-// Host side of the int8 convolutions (assembly/qs8-conv.ts): packs OIHW weights once into the
-// general (im2col + GEMM micro-kernel), the few-taps ("small") or the depthwise layout, validates
-// every call.
+// Host side of the int8 convolutions (assembly/qs8-conv.ts, qs8-conv-small.ts, qs8-dwconv.ts):
+// packs OIHW weights once into the general (im2col + GEMM micro-kernel), the few-taps ("small") or
+// the depthwise layout, validates every call.
 import { ShapeError } from "../errors.js";
 import { requireBuffer, type WasmArena, type WasmBuffer } from "./arena.js";
 import { requireGemmBuffersDisjoint, requireSameInstance } from "./checks.js";
@@ -59,8 +59,8 @@ export interface Qs8Conv2dParams extends Qs8RequantParams {
  * A convolution kernel and its weight layout.
  * "gemm": per group, ceil(outC/groups / 2) GEMM pair blocks over K = kernelH*kernelW*inCPerGroup in
  * (ky, kx, ci) order (assembly/qs8-microkernel.ts); any convolution.
- * "small" (groups == 1, K <= 32): ceil(outC / 4) blocks of 4 channels (assembly/qs8-conv.ts).
- * "depthwise" (inCPerGroup == 1, groups > 1): see assembly/qs8-conv.ts.
+ * "small" (groups == 1, K <= 32): ceil(outC / 4) blocks of 4 channels (assembly/qs8-conv-small.ts).
+ * "depthwise" (inCPerGroup == 1, groups > 1): see assembly/qs8-dwconv.ts.
  */
 export type Qs8Conv2dKind = "gemm" | "small" | "depthwise";
 
@@ -115,7 +115,7 @@ const SMALL_LANES = 4;
 const SMALL_HEADER_BYTES = QS8_REQUANT_FIELDS * SMALL_LANES * 4;
 const SMALL_PAIR_BYTES = 16;
 const DEPTHWISE_LANES = 8;
-/** DW_HEADER, DW_PAIR_BYTES in assembly/qs8-conv.ts. */
+/** DW_HEADER, DW_PAIR_BYTES in assembly/qs8-dwconv.ts. */
 const DEPTHWISE_HEADER_BYTES = QS8_REQUANT_FIELDS * DEPTHWISE_LANES * 4;
 const DEPTHWISE_PAIR_BYTES = 32;
 const TILE_ROWS = 4;
@@ -155,7 +155,7 @@ function packGemm(arena: WasmArena, params: Qs8Conv2dParams, init: Int32Array): 
 /**
  * The tap pairs of the "small" layout, in order, as im2col tap indices (ky, kx, ci) per slot (-1:
  * a zero weight). One input channel: taps of kernel rows 2i and 2i + 1 pair column by column, and
- * an odd last row pairs along its columns (assembly/qs8-conv.ts pairImages). Otherwise each kernel
+ * an odd last row pairs along its columns (assembly/qs8-conv-small.ts pairImages). Otherwise each kernel
  * row's kernelW * inC taps pair in order, an odd last one with a zero weight.
  */
 function smallPairing(kernelH: number, kernelW: number, inC: number): (readonly [number, number])[] {
@@ -325,7 +325,7 @@ export function qs8Conv2dScratchSize(packed: PackedQs8Conv2d, shape: Conv2dShape
   if (packed.kind === "small") {
     // The pair offsets (rounded to 16 bytes), then with one input channel the widened image with
     // dilation's worth of extra rows and columns and its two pair images; else four gathered rows
-    // when columns are dilated and the widened image (assembly/qs8-conv.ts qs8_conv2d_small); and
+    // when columns are dilated and the widened image (assembly/qs8-conv-small.ts qs8_conv2d_small); and
     // 16 bytes of slack.
     const pairs = smallPairing(packed.kernelH, packed.kernelW, packed.inCPerGroup).length;
     const offsets = 16 * Math.ceil(pairs / 4);
