@@ -1,13 +1,16 @@
 // Kernel benchmark: int8 GEMM (WebAssembly SIMD) against our fp32 SIMD GEMM, a plain TypeScript
-// fp32 loop, and the measured SIMD dot-product ceiling, in Node; then the int8 GEMM of both kernel
-// builds and the fp32 GEMM in headless Chromium (browser-kernels.ts), where relaxed SIMD is on.
+// fp32 loop, and the measured SIMD dot-product ceiling, and the shipped models' convolution layers
+// in int8 and fp32 (conv-cases.ts), in Node; then the int8 GEMM of both kernel builds and the fp32
+// GEMM in headless Chromium (browser-kernels.ts), where relaxed SIMD is on.
 // Writes bench/results/kernels.json: rows { kernel, shape, impl, gops, engine }.
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { WasmArena } from "../src/kernels/arena.js";
 import { instantiateKernels } from "../src/kernels/module.js";
 import { benchmarkKernelsInChromium } from "./browser-kernels.js";
+import { modelConvCases, timeF32Conv, timeQs8Conv } from "./conv-cases.js";
 import { formatTable, writeJson } from "./harness.js";
+import { defaultModelFiles } from "./models.js";
 import {
   F32_PEAK_KERNEL, GEMM_CASES, bestOfRounds, timeF32Gemm, timeF32GemmJs, timePeak, timeQs8Gemm, type KernelImpl, type KernelRow,
 } from "./kernel-cases.js";
@@ -21,6 +24,9 @@ export interface KernelBenchmarkOptions {
 
 /** Rounds of bestOfRounds per GEMM case; each timer gets maxTime / ROUNDS seconds per round. */
 const ROUNDS = 3;
+/** The batch of the shipped models' convolution layers (the model table's larger batch; less in quick runs). */
+const CONV_BATCH = 64;
+const QUICK_CONV_BATCH = 8;
 
 async function benchmarkKernelsInNode({ quick, log }: KernelBenchmarkOptions): Promise<KernelRow[]> {
   const arena = new WasmArena(await instantiateKernels("simd"));
@@ -40,6 +46,15 @@ async function benchmarkKernelsInNode({ quick, log }: KernelBenchmarkOptions): P
     rows.push(row("int8-simd", best.int8), row("fp32-simd", best.fp32));
     // The plain loop takes seconds at 1024^3.
     if (gemm.M * gemm.N * gemm.K <= 512 ** 3) rows.push(row("fp32-js", timeF32GemmJs(gemm, maxTime)));
+  }
+  for (const conv of modelConvCases(defaultModelFiles(), quick ? QUICK_CONV_BATCH : CONV_BATCH)) {
+    log(`node: conv ${conv.label}`);
+    const best = bestOfRounds(ROUNDS, {
+      int8: () => timeQs8Conv(arena, conv, maxTime / ROUNDS),
+      fp32: () => timeF32Conv(arena, conv, maxTime / ROUNDS),
+    });
+    rows.push({ kernel: "conv", shape: conv.label, impl: "int8-simd", gops: best.int8, engine: "node" });
+    rows.push({ kernel: "conv", shape: conv.label, impl: "fp32-simd", gops: best.fp32, engine: "node" });
   }
   return rows;
 }
